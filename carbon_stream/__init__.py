@@ -1,0 +1,1 @@
+"""Shared contract of the Carbon Stream services: settings, Kafka topics and the emission event."""

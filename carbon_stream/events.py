@@ -1,0 +1,114 @@
+"""The emission event contract, shared by the ingest API, the producers and the Flink job.
+
+An emission event says: organisation ``org_id`` emitted ``co2e_kg`` kilograms of CO2-equivalent at
+``occurred_at``, in GHG Protocol ``scope`` 1, 2 or 3, under ``category`` (a lowercase slug such as
+``purchased_electricity``). On Kafka the event is the JSON of :meth:`EmissionEvent.to_wire`:
+``occurred_at`` in UTC with millisecond precision (``2026-11-23T09:00:00.123Z``) and ``co2e_kg`` as a
+decimal number with at most 6 decimals (1 mg). The Flink job re-validates every record with the same
+patterns (it also reads records that did not come through the API).
+"""
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+__all__ = [
+    "ORG_ID_PATTERN", "CATEGORY_PATTERN", "UUID_PATTERN", "CO2E_KG_MAX", "CO2E_KG_DECIMALS",
+    "EmissionEvent", "event_time_problem", "quantize_co2e_kg", "to_wire_timestamp",
+]
+
+ORG_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+CATEGORY_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+CO2E_KG_MAX = Decimal("1000000000000")  # 1 Mt CO2e in one event: larger is a unit error
+CO2E_KG_DECIMALS = 6  # 1 mg resolution; matches NUMERIC(18,6) in PostgreSQL
+_CO2E_QUANTUM = Decimal(1).scaleb(-CO2E_KG_DECIMALS)
+
+AttributeKey = Annotated[str, Field(min_length=1, max_length=64)]
+AttributeValue = Annotated[str, Field(max_length=256)]
+
+
+def quantize_co2e_kg(value: float | Decimal | str) -> Decimal:
+    """Round a mass in kg CO2e to the stored resolution (6 decimals, banker's rounding)."""
+    return Decimal(str(value)).quantize(_CO2E_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def to_wire_timestamp(moment: datetime) -> str:
+    """UTC RFC 3339 with milliseconds, e.g. ``2026-11-23T09:00:00.123Z`` (sub-ms is truncated)."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+class EmissionEvent(BaseModel):
+    """One emission, as POSTed to ``/v1/emissions`` (see the README's event contract)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: uuid.UUID = Field(
+        default_factory=uuid.uuid4,
+        description="Idempotency key: a retried POST with the same event_id is counted once. Generated if absent.",
+    )
+    org_id: str = Field(pattern=ORG_ID_PATTERN, description="Organisation id (1-64 chars: letters, digits, _ . : -)")
+    occurred_at: AwareDatetime = Field(description="When the emission happened: RFC 3339 with offset")
+    co2e_kg: float | Decimal = Field(description="Mass of CO2-equivalent in kg: finite, >= 0, 6 decimals kept")
+    scope: StrictInt = Field(ge=1, le=3, description="GHG Protocol scope: 1, 2 or 3")
+    category: str = Field(pattern=CATEGORY_PATTERN, description="Lowercase slug, e.g. purchased_electricity")
+    source: str | None = Field(None, max_length=128, description="Free text: system or document of origin")
+    attributes: dict[AttributeKey, AttributeValue] | None = Field(
+        None, max_length=20, description="Up to 20 string key/value pairs"
+    )
+
+    @field_validator("co2e_kg", mode="before")
+    @classmethod
+    def _co2e_kg_is_finite_and_in_range(cls, value: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+            raise ValueError("must be a number")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be finite")
+        try:
+            amount = quantize_co2e_kg(value)
+        except ArithmeticError:
+            raise ValueError("must be a finite decimal number") from None
+        if not amount.is_finite():
+            raise ValueError("must be finite")
+        if amount < 0:
+            raise ValueError("must be >= 0")
+        if amount > CO2E_KG_MAX:
+            raise ValueError(f"must be <= {CO2E_KG_MAX} kg (larger is a unit error)")
+        return amount
+
+    def to_wire(self) -> dict[str, Any]:
+        """The Kafka JSON payload (occurred_at normalised to UTC, co2e_kg exact)."""
+        wire: dict[str, Any] = {
+            "event_id": str(self.event_id),
+            "org_id": self.org_id,
+            "occurred_at": to_wire_timestamp(self.occurred_at),
+            "co2e_kg": str(self.co2e_kg),
+            "scope": self.scope,
+            "category": self.category,
+        }
+        if self.source is not None:
+            wire["source"] = self.source
+        if self.attributes is not None:
+            wire["attributes"] = self.attributes
+        return wire
+
+
+def event_time_problem(
+    occurred_at: datetime, received_at: datetime, horizon_days: int, max_future_skew_s: int
+) -> str | None:
+    """Why ``occurred_at`` is not acceptable at ``received_at``, or None when it is.
+
+    Accepted: ``received_at - horizon_days <= occurred_at <= received_at + max_future_skew_s``.
+    Older events can no longer correct their aggregates (the Flink state has expired).
+    """
+    if occurred_at > received_at + timedelta(seconds=max_future_skew_s):
+        return f"is more than {max_future_skew_s} s in the future"
+    if occurred_at < received_at - timedelta(days=horizon_days):
+        return f"is older than the correction horizon of {horizon_days} days"
+    return None
