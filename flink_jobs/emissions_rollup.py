@@ -1,0 +1,284 @@
+"""emissions_rollup — validate, deduplicate and roll up emission events (Kafka → PostgreSQL).
+
+Reads ``emissions.v1`` as raw strings and, per record:
+
+1. **Validates** it in SQL with the same rules as the ingest API (``carbon_stream.events``).
+   A refused record goes to ``emission_dead_letter`` and topic ``emissions.deadletter.v1`` with the
+   raw payload, the reason (``"<field>: <why>"``) and its Kafka coordinates. The job never stops
+   for bad data.
+2. **Deduplicates** on ``event_id`` (keep the first copy, processing-time ROW_NUMBER), with state
+   kept for the correction horizon + 1 day (``table.exec.state.ttl``).
+3. **Stores** each accepted event once in ``emission_event`` (upsert on ``event_id``).
+4. **Rolls up** per (org_id, scope, category) and UTC minute, hour, day and calendar month:
+   ``event_count``, ``co2e_kg_sum`` = Σ co2e_kg [kg CO2e, exact DECIMAL], ``co2e_kg_min``,
+   ``co2e_kg_max``, upserted on (org_id, scope, category, window_start).
+
+Late data mechanism: the rollups are *continuous* GROUP BY aggregations on the window start
+(``FLOOR(occurred_at TO MINUTE)`` …), not watermark-closed TUMBLE windows. Each window's state is
+kept for the horizon (state TTL), so an event arriving after its window "closed" updates that
+window's aggregate and the upsert sink overwrites the PostgreSQL row in place: every accepted event
+is counted exactly once, however late, up to the horizon (older events are refused by the ingest
+API and dead-lettered here).
+
+Lateness: the source declares event time ``occurred_at`` with a bounded-out-of-orderness watermark
+and an idle-partition timeout (the dashboard shows its progress). Whether an event is *late* is
+decided by the same rule per Kafka partition inside the job — ``watermark_at`` = max occurred_at
+seen so far on the event's partition − out-of-orderness; late iff ``occurred_at < watermark_at`` —
+computed as an OVER aggregate so it is deterministic on replay (``CURRENT_WATERMARK`` is not:
+it depends on partition interleaving, and with mini-batching it sees processing-time batch
+markers). Late events are written to ``emission_late_event`` with how late they were and the keys
+of the rows they corrected.
+
+Exactly-once on failure: Kafka offsets and all operator state are checkpointed together; after a
+restore, replayed records recompute the same aggregate values and the upserts overwrite rows
+with identical values (idempotent).
+"""
+from __future__ import annotations
+
+from pyflink.table import DataTypes, EnvironmentSettings, Schema, Table, TableEnvironment
+
+from carbon_stream.events import CATEGORY_PATTERN, CO2E_KG_MAX, ORG_ID_PATTERN, UUID_PATTERN
+from carbon_stream.settings import Settings, get_settings
+from carbon_stream.topics import EMISSIONS, EMISSIONS_DEAD_LETTER
+from flink_jobs.connectors import configure_streaming, jdbc_upsert_sink, kafka_json_sink, kafka_source
+
+JOB_NAME = "emissions_rollup"
+GRAINS = {
+    "minute": "TIMESTAMPADD(MINUTE, 1, window_start)",
+    "hour": "TIMESTAMPADD(HOUR, 1, window_start)",
+    "day": "TIMESTAMPADD(DAY, 1, window_start)",
+    "month": "TIMESTAMPADD(MONTH, 1, window_start)",
+}
+_RFC3339 = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+
+
+def occurred_at_utc_sql(text: str) -> str:
+    """SQL for an RFC 3339 string → TIMESTAMP(3) in UTC, or NULL if it is not a real instant.
+
+    Flink's parsers ignore UTC offsets, so the offset is applied explicitly: the wall-clock part is
+    parsed, then shifted by −(±hh:mm). A date that does not exist (2026-02-30) gives NULL because
+    the parsed date must print back as written.
+    """
+    wall = f"TO_TIMESTAMP(REPLACE(REGEXP_REPLACE({text}, '(Z|[+-][0-9]{{2}}:[0-9]{{2}})$', ''), 'T', ' '))"
+    offset_min = (
+        f"CASE WHEN {text} LIKE '%Z' THEN 0 ELSE "
+        f"(CASE WHEN SUBSTRING({text} FROM CHAR_LENGTH({text}) - 5 FOR 1) = '-' THEN -1 ELSE 1 END) * "
+        f"(CAST(SUBSTRING({text} FROM CHAR_LENGTH({text}) - 4 FOR 2) AS INT) * 60 + "
+        f"CAST(SUBSTRING({text} FROM CHAR_LENGTH({text}) - 1 FOR 2) AS INT)) END"
+    )
+    return (
+        f"CASE WHEN REGEXP({text}, '{_RFC3339}') "
+        f"AND DATE_FORMAT({wall}, 'yyyy-MM-dd') = SUBSTRING({text} FROM 1 FOR 10) "
+        f"THEN TIMESTAMPADD(MINUTE, -({offset_min}), {wall}) END"
+    )
+
+
+def source_schema(settings: Settings) -> Schema:
+    """Raw value, Kafka coordinates, and event time with a bounded-out-of-orderness watermark.
+
+    ``event_time`` is occurred_at when it parses and lies within the accepted range, else the
+    Kafka timestamp, so a malformed record can neither stop the job nor drag the watermark.
+    """
+    occurred = occurred_at_utc_sql("JSON_VALUE(payload, '$.occurred_at')")
+    kafka_ts = "CAST(kafka_timestamp AS TIMESTAMP(3))"
+    event_time = (
+        f"CASE WHEN {occurred} BETWEEN TIMESTAMPADD(DAY, -{settings.correction_horizon_days}, {kafka_ts}) "
+        f"AND TIMESTAMPADD(SECOND, {settings.max_future_skew_s}, {kafka_ts}) THEN {occurred} ELSE {kafka_ts} END"
+    )
+    return (
+        Schema.new_builder()
+        .column("payload", DataTypes.STRING())
+        .column_by_metadata("kafka_topic", DataTypes.STRING(), "topic", True)
+        .column_by_metadata("kafka_partition", DataTypes.INT(), "partition", True)
+        .column_by_metadata("kafka_offset", DataTypes.BIGINT(), "offset", True)
+        .column_by_metadata("kafka_timestamp", DataTypes.TIMESTAMP_LTZ(3), "timestamp", True)
+        .column_by_expression("proc_time", "PROCTIME()")
+        .column_by_expression("event_time", f"CAST({event_time} AS TIMESTAMP(3))")
+        .watermark("event_time", f"event_time - INTERVAL '{settings.watermark_out_of_orderness_s}' SECOND")
+        .build()
+    )
+
+
+def build_checked_events(t_env: TableEnvironment, settings: Settings, source: str) -> Table:
+    """Every record with its parsed fields and ``reason`` (NULL when the record is valid)."""
+    parsed = t_env.sql_query(f"""
+        SELECT payload, kafka_topic, kafka_partition, kafka_offset,
+               CAST(kafka_timestamp AS TIMESTAMP(3)) AS kafka_ts, proc_time,
+               LOWER(JSON_VALUE(payload, '$.event_id')) AS event_id,
+               JSON_VALUE(payload, '$.org_id') AS org_id,
+               {occurred_at_utc_sql("JSON_VALUE(payload, '$.occurred_at')")} AS occurred_at,
+               TRY_CAST(JSON_VALUE(payload, '$.co2e_kg') AS DECIMAL(18, 6)) AS co2e_kg,
+               JSON_VALUE(payload, '$.scope') AS scope_text,
+               JSON_VALUE(payload, '$.category') AS category,
+               JSON_VALUE(payload, '$.source') AS source,
+               JSON_QUERY(payload, '$.attributes') AS attributes
+        FROM {source}""")
+    horizon, skew = settings.correction_horizon_days, settings.max_future_skew_s
+    return t_env.sql_query(f"""
+        SELECT *, CASE
+            WHEN payload IS NULL THEN 'payload: empty record'
+            WHEN NOT (payload IS JSON OBJECT) THEN 'payload: not a JSON object'
+            WHEN event_id IS NULL OR NOT REGEXP(event_id, '{UUID_PATTERN}') THEN 'event_id: must be a UUID'
+            WHEN org_id IS NULL OR NOT REGEXP(org_id, '{ORG_ID_PATTERN}')
+                THEN 'org_id: must be 1-64 letters, digits or _.:- (starting with a letter or digit)'
+            WHEN occurred_at IS NULL THEN 'occurred_at: must be an RFC 3339 timestamp with offset'
+            WHEN occurred_at > TIMESTAMPADD(SECOND, {skew}, kafka_ts)
+                THEN 'occurred_at: is more than {skew} s in the future'
+            WHEN occurred_at < TIMESTAMPADD(DAY, -{horizon}, kafka_ts)
+                THEN 'occurred_at: is older than the correction horizon of {horizon} days'
+            WHEN co2e_kg IS NULL THEN 'co2e_kg: must be a finite number'
+            WHEN co2e_kg < 0 THEN 'co2e_kg: must be >= 0'
+            WHEN co2e_kg > {CO2E_KG_MAX} THEN 'co2e_kg: must be <= {CO2E_KG_MAX} kg'
+            WHEN scope_text IS NULL OR scope_text NOT IN ('1', '2', '3') THEN 'scope: must be 1, 2 or 3'
+            WHEN category IS NULL OR NOT REGEXP(category, '{CATEGORY_PATTERN}')
+                THEN 'category: must be a lowercase slug (a-z, 0-9, _), at most 64 characters'
+            WHEN CHAR_LENGTH(source) > 128 THEN 'source: must be at most 128 characters'
+            WHEN attributes IS NOT NULL AND NOT (attributes IS JSON OBJECT)
+                THEN 'attributes: must be an object of strings'
+            ELSE CAST(NULL AS STRING) END AS reason
+        FROM {parsed}""")
+
+
+def build_accepted_events(t_env: TableEnvironment, settings: Settings, checked: Table) -> Table:
+    """Valid events, first copy per event_id (append-only), each with its partition's watermark.
+
+    ``watermark_at`` = max(occurred_at) over the partition's valid events up to this one − the
+    out-of-orderness bound [s]; the event is late iff ``occurred_at < watermark_at``.
+    """
+    with_watermark = t_env.sql_query(f"""
+        SELECT *, TIMESTAMPADD(SECOND, -{settings.watermark_out_of_orderness_s}, MAX(occurred_at) OVER (
+                    PARTITION BY kafka_partition ORDER BY proc_time
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS watermark_at
+        FROM {checked} WHERE reason IS NULL""")
+    return t_env.sql_query(f"""
+        SELECT event_id, org_id, occurred_at, co2e_kg, CAST(scope_text AS SMALLINT) AS `scope`,
+               category, source, attributes, kafka_partition, kafka_offset, kafka_ts, watermark_at
+        FROM (
+            SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY proc_time ASC) AS copy_no
+            FROM {with_watermark})
+        WHERE copy_no = 1""")
+
+
+def build_dead_letters(t_env: TableEnvironment, checked: Table) -> Table:
+    return t_env.sql_query(f"""
+        SELECT kafka_topic, kafka_partition, kafka_offset, kafka_ts AS kafka_timestamp,
+               payload AS raw_payload, reason
+        FROM {checked} WHERE reason IS NOT NULL""")
+
+
+def build_rollup(t_env: TableEnvironment, accepted: Table, grain: str) -> Table:
+    """Continuous aggregate per (org_id, scope, category, UTC ``grain`` start), kg CO2e."""
+    return t_env.sql_query(f"""
+        SELECT org_id, `scope`, category, window_start, {GRAINS[grain]} AS window_end,
+               event_count, co2e_kg_sum, co2e_kg_min, co2e_kg_max
+        FROM (
+            SELECT org_id, `scope`, category, FLOOR(occurred_at TO {grain.upper()}) AS window_start,
+                   COUNT(*) AS event_count, CAST(SUM(co2e_kg) AS DECIMAL(24, 6)) AS co2e_kg_sum,
+                   MIN(co2e_kg) AS co2e_kg_min, MAX(co2e_kg) AS co2e_kg_max
+            FROM {accepted}
+            GROUP BY org_id, `scope`, category, FLOOR(occurred_at TO {grain.upper()}))""")
+
+
+def build_late_events(t_env: TableEnvironment, accepted: Table) -> Table:
+    """Accepted events behind their partition's watermark when they arrived, with the rows they corrected."""
+    return t_env.sql_query(f"""
+        SELECT event_id, org_id, `scope`, category, occurred_at, co2e_kg, watermark_at,
+               {_epoch_ms_sql("watermark_at")} - {_epoch_ms_sql("occurred_at")} AS lateness_ms,
+               FLOOR(occurred_at TO MINUTE) AS minute_start, FLOOR(occurred_at TO HOUR) AS hour_start,
+               FLOOR(occurred_at TO DAY) AS day_start, FLOOR(occurred_at TO MONTH) AS month_start,
+               kafka_partition, kafka_offset
+        FROM {accepted}
+        WHERE occurred_at < watermark_at""")
+
+
+def _epoch_ms_sql(column: str) -> str:
+    """Milliseconds since 1970-01-01 UTC of a TIMESTAMP(3) column (whole seconds + milliseconds)."""
+    return (f"(TIMESTAMPDIFF(SECOND, TIMESTAMP '1970-01-01 00:00:00', {column}) * 1000"
+            f" + EXTRACT(MILLISECOND FROM {column}))")
+
+
+def _sink_schemas() -> dict[str, Schema]:
+    ts, kg, sum_kg = DataTypes.TIMESTAMP(3), DataTypes.DECIMAL(18, 6), DataTypes.DECIMAL(24, 6)
+    rollup = (
+        Schema.new_builder()
+        .column("org_id", DataTypes.STRING().not_null()).column("scope", DataTypes.SMALLINT().not_null())
+        .column("category", DataTypes.STRING().not_null()).column("window_start", ts.not_null())
+        .column("window_end", ts).column("event_count", DataTypes.BIGINT()).column("co2e_kg_sum", sum_kg)
+        .column("co2e_kg_min", kg).column("co2e_kg_max", kg)
+        .primary_key("org_id", "scope", "category", "window_start").build()
+    )
+    event = (
+        Schema.new_builder()
+        .column("event_id", DataTypes.STRING().not_null()).column("org_id", DataTypes.STRING())
+        .column("occurred_at", ts).column("co2e_kg", kg).column("scope", DataTypes.SMALLINT())
+        .column("category", DataTypes.STRING()).column("source", DataTypes.STRING())
+        .column("attributes", DataTypes.STRING()).column("kafka_partition", DataTypes.INT())
+        .column("kafka_offset", DataTypes.BIGINT()).column("kafka_timestamp", ts)
+        .primary_key("event_id").build()
+    )
+    late = (
+        Schema.new_builder()
+        .column("event_id", DataTypes.STRING().not_null()).column("org_id", DataTypes.STRING())
+        .column("scope", DataTypes.SMALLINT()).column("category", DataTypes.STRING())
+        .column("occurred_at", ts).column("co2e_kg", kg).column("watermark_at", ts)
+        .column("lateness_ms", DataTypes.BIGINT()).column("minute_start", ts).column("hour_start", ts)
+        .column("day_start", ts).column("month_start", ts).column("kafka_partition", DataTypes.INT())
+        .column("kafka_offset", DataTypes.BIGINT()).primary_key("event_id").build()
+    )
+    dead_letter_columns = (
+        Schema.new_builder()
+        .column("kafka_topic", DataTypes.STRING().not_null()).column("kafka_partition", DataTypes.INT().not_null())
+        .column("kafka_offset", DataTypes.BIGINT().not_null()).column("kafka_timestamp", ts)
+        .column("raw_payload", DataTypes.STRING()).column("reason", DataTypes.STRING())
+    )
+    return {
+        "rollup": rollup, "event": event, "late": late,
+        "dead_letter_table": dead_letter_columns.primary_key("kafka_topic", "kafka_partition", "kafka_offset").build(),
+    }
+
+
+def register_tables(t_env: TableEnvironment, settings: Settings) -> None:
+    """Source and sinks; sink table names are the PostgreSQL tables of sql/001_emission_tables.sql."""
+    t_env.create_temporary_table(
+        "emission_raw", kafka_source(settings, EMISSIONS.name, JOB_NAME, source_schema(settings)))
+    schemas = _sink_schemas()
+    for grain in GRAINS:
+        table = f"emission_rollup_{grain}"
+        t_env.create_temporary_table(table, jdbc_upsert_sink(settings, table, schemas["rollup"]))
+    t_env.create_temporary_table("emission_event", jdbc_upsert_sink(settings, "emission_event", schemas["event"]))
+    t_env.create_temporary_table(
+        "emission_late_event", jdbc_upsert_sink(settings, "emission_late_event", schemas["late"]))
+    t_env.create_temporary_table(
+        "emission_dead_letter", jdbc_upsert_sink(settings, "emission_dead_letter", schemas["dead_letter_table"]))
+    dead_letter_topic_schema = (
+        Schema.new_builder().column("kafka_topic", DataTypes.STRING()).column("kafka_partition", DataTypes.INT())
+        .column("kafka_offset", DataTypes.BIGINT()).column("kafka_timestamp", DataTypes.TIMESTAMP(3))
+        .column("raw_payload", DataTypes.STRING()).column("reason", DataTypes.STRING()).build()
+    )
+    t_env.create_temporary_table(
+        "emission_dead_letter_topic", kafka_json_sink(settings, EMISSIONS_DEAD_LETTER.name, dead_letter_topic_schema))
+
+
+def main() -> None:
+    settings = get_settings()
+    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    configure_streaming(t_env, settings, JOB_NAME)
+    register_tables(t_env, settings)
+    checked = build_checked_events(t_env, settings, "emission_raw")
+    accepted = build_accepted_events(t_env, settings, checked)
+    dead_letters = build_dead_letters(t_env, checked)
+    statements = t_env.create_statement_set()
+    for grain in GRAINS:
+        statements.add_insert(f"emission_rollup_{grain}", build_rollup(t_env, accepted, grain))
+    statements.add_insert("emission_event", t_env.sql_query(f"""
+        SELECT event_id, org_id, occurred_at, co2e_kg, `scope`, category, source, attributes,
+               kafka_partition, kafka_offset, kafka_ts AS kafka_timestamp
+        FROM {accepted}"""))
+    statements.add_insert("emission_late_event", build_late_events(t_env, accepted))
+    statements.add_insert("emission_dead_letter", dead_letters)
+    statements.add_insert("emission_dead_letter_topic", dead_letters)
+    statements.execute()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Event producers: synthetic demo emissions and replay of event files onto Kafka."""

@@ -1,0 +1,130 @@
+"""Flink job management: list, submit, cancel, stop-with-savepoint, resume (an upgrade).
+
+Jobs are the modules of ``flink_jobs/`` (one job per file, named by its ``JOB_NAME``). Submission
+uses ``flink run -d -py``; the rest uses the JobManager REST API, as the dashboard does. The latest
+savepoint of each job is remembered in ``.stack/<profile>/flink/savepoints/<job>.latest``.
+"""
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from stack.flink import FLINK_HOME, flink_env, rest_url
+from stack.proc import wait_until
+from stack.profile import REPO, Profile
+
+__all__ = ["JOBS", "list_jobs", "find_running", "submit", "cancel", "stop_with_savepoint", "resume",
+           "latest_savepoint"]
+
+log = logging.getLogger("stack")
+JOBS = ("emissions_rollup",)
+_ACTIVE = {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "RECONCILING"}
+
+
+def list_jobs(profile: Profile) -> list[dict]:
+    """Every job the JobManager knows: name, id, state, uptime and last completed checkpoint age."""
+    base = rest_url(profile)
+    jobs = requests.get(f"{base}/jobs/overview", timeout=5).json()["jobs"]
+    now_ms = time.time() * 1000
+    rows = []
+    for job in sorted(jobs, key=lambda j: -j["start-time"]):
+        checkpoint_age_s = None
+        if job["state"] == "RUNNING":
+            latest = requests.get(f"{base}/jobs/{job['jid']}/checkpoints", timeout=5).json().get("latest", {})
+            completed = (latest or {}).get("completed") or {}
+            if completed.get("latest_ack_timestamp"):
+                checkpoint_age_s = round((now_ms - completed["latest_ack_timestamp"]) / 1000, 1)
+        rows.append({"name": job["name"], "id": job["jid"], "state": job["state"],
+                     "uptime_s": round(job["duration"] / 1000), "last_checkpoint_age_s": checkpoint_age_s})
+    return rows
+
+
+def find_running(profile: Profile, name: str) -> dict | None:
+    return next((j for j in list_jobs(profile) if j["name"] == name and j["state"] in _ACTIVE), None)
+
+
+def _check_name(name: str) -> Path:
+    if name not in JOBS:
+        sys.exit(f"unknown job {name!r}: jobs are {', '.join(JOBS)}")
+    return REPO / "flink_jobs" / f"{name}.py"
+
+
+def submit(profile: Profile, name: str, savepoint: str | None = None) -> str:
+    """Submit a job (detached) unless it already runs; from ``savepoint`` when given. Returns its id."""
+    path = _check_name(name)
+    running = find_running(profile, name)
+    if running:
+        log.info("==> [flink] job %s already running (%s)", name, running["id"])
+        return running["id"]
+    cmd = ["bash", str(FLINK_HOME / "bin" / "flink"), "run", "-d"]
+    if savepoint:
+        cmd += ["-s", savepoint]
+    cmd += ["-py", str(path), "-pyexec", sys.executable, "-pyclientexec", sys.executable]
+    log.info("==> [flink] submitting %s%s", name, f" from savepoint {savepoint}" if savepoint else "")
+    result = subprocess.run(cmd, env=flink_env(profile), cwd=REPO, capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(f"flink run {name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    wait_until(lambda: find_running(profile, name) is not None, f"job {name} to be listed", 60)
+    job_id = find_running(profile, name)["id"]
+    wait_until(lambda: _state(profile, job_id) == "RUNNING", f"job {name} RUNNING", 120)
+    return job_id
+
+
+def _state(profile: Profile, job_id: str) -> str:
+    return requests.get(f"{rest_url(profile)}/jobs/{job_id}", timeout=5).json()["state"]
+
+
+def cancel(profile: Profile, name: str) -> None:
+    job = find_running(profile, name)
+    if not job:
+        log.info("==> [flink] job %s is not running", name)
+        return
+    requests.patch(f"{rest_url(profile)}/jobs/{job['id']}?mode=cancel", timeout=10).raise_for_status()
+    wait_until(lambda: _state(profile, job["id"]) == "CANCELED", f"job {name} CANCELED", 60)
+    log.info("==> [flink] cancelled %s (%s)", name, job["id"])
+
+
+def _savepoint_record(profile: Profile, name: str) -> Path:
+    return profile.root / "flink" / "savepoints" / f"{name}.latest"
+
+
+def latest_savepoint(profile: Profile, name: str) -> str | None:
+    record = _savepoint_record(profile, name)
+    return record.read_text().strip() if record.exists() else None
+
+
+def stop_with_savepoint(profile: Profile, name: str) -> str:
+    """Stop a job gracefully with a savepoint (the dashboard's "stop"), remember and return its path."""
+    job = find_running(profile, name)
+    if not job:
+        raise RuntimeError(f"job {name} is not running")
+    base = rest_url(profile)
+    target = str(profile.root / "flink" / "savepoints")
+    trigger = requests.post(f"{base}/jobs/{job['id']}/stop", json={"targetDirectory": target, "drain": False},
+                            timeout=10).json()["request-id"]
+    result: dict = {}
+
+    def completed() -> bool:
+        result.update(requests.get(f"{base}/jobs/{job['id']}/savepoints/{trigger}", timeout=5).json())
+        return result.get("status", {}).get("id") == "COMPLETED"
+
+    wait_until(completed, f"savepoint of {name}", 180)
+    operation = result.get("operation", {})
+    if "location" not in operation:
+        raise RuntimeError(f"savepoint of {name} failed: {operation.get('failure-cause', operation)}")
+    _savepoint_record(profile, name).write_text(operation["location"])
+    log.info("==> [flink] stopped %s with savepoint %s", name, operation["location"])
+    return operation["location"]
+
+
+def resume(profile: Profile, name: str) -> str:
+    """Start ``name`` from its latest savepoint (after a code change this is the upgrade path)."""
+    savepoint = latest_savepoint(profile, name)
+    if not savepoint:
+        raise RuntimeError(f"no savepoint recorded for {name}: run `make savepoint JOB={name}` first")
+    return submit(profile, name, savepoint=savepoint)

@@ -1,0 +1,125 @@
+"""Local PostgreSQL: install (Debian package), initdb and run as the ``postgres`` OS user, schema.
+
+Roles: ``carbon`` owns the schema and is the writer (Flink sinks); ``carbon_reader`` may only
+SELECT (read API). With ``DATABASE_URL`` set, no local server is used: only the schema is applied.
+"""
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import psycopg2
+
+from stack.proc import port_open, run, wait_until
+from stack.profile import REPO, Profile
+
+__all__ = ["install", "start", "stop", "status", "apply_schema", "bin_dir"]
+
+log = logging.getLogger("stack")
+SQL_DIR = REPO / "sql"
+
+
+def bin_dir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    return Path(found[-1]).parent if found else None
+
+
+def install() -> None:
+    """``apt-get install postgresql`` when no server binaries are present (needs root)."""
+    if bin_dir():
+        return
+    log.info("==> [postgres] installing Debian's postgresql package")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["apt-get", "update", "-q"], env=env)
+    run(["apt-get", "install", "-y", "-q", "postgresql"], env=env)
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    """Run as the ``postgres`` OS user when we are root (initdb refuses to run as root)."""
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+def _dirs(profile: Profile) -> tuple[Path, Path, Path]:
+    base = profile.root / "postgres"
+    return base / "data", base / "run", base / "postgres.log"
+
+
+def _admin(profile: Profile, dbname: str = "postgres"):
+    _, sock, _ = _dirs(profile)
+    conn = psycopg2.connect(host=str(sock), port=profile.postgres_port, user="postgres", dbname=dbname)
+    conn.autocommit = True
+    return conn
+
+
+def start(profile: Profile) -> None:
+    data, sock, logfile = _dirs(profile)
+    if port_open(profile.postgres_port):
+        log.info("==> [postgres] already up on :%s", profile.postgres_port)
+        _create_roles(profile)
+        return
+    pg_bin = bin_dir()
+    if not (data / "PG_VERSION").exists():
+        log.info("==> [postgres] initdb %s", data)
+        data.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(data.parent, "postgres")
+            shutil.chown(data, "postgres")
+        run(_as_postgres([str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8",
+                          "--auth-local=trust", "--auth-host=scram-sha-256"]))
+    sock.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(sock, "postgres")
+        logfile.touch()
+        shutil.chown(logfile, "postgres")
+    options = (f"-p {profile.postgres_port} -k {sock} -c listen_addresses=localhost "
+               "-c max_connections=200 -c shared_buffers=512MB -c TimeZone=UTC")
+    log.info("==> [postgres] starting on :%s", profile.postgres_port)
+    run(_as_postgres([str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(logfile), "-w", "start"]))
+    wait_until(lambda: port_open(profile.postgres_port), "PostgreSQL", 60)
+    _create_roles(profile)
+
+
+def _create_roles(profile: Profile) -> None:
+    conn = _admin(profile)
+    with conn.cursor() as cur:
+        for role in ("carbon", "carbon_reader"):
+            cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+            if not cur.fetchone():
+                cur.execute(f'CREATE ROLE "{role}" LOGIN PASSWORD %s', (role,))
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = 'carbon'")
+        if not cur.fetchone():
+            cur.execute("CREATE DATABASE carbon OWNER carbon")
+    conn.close()
+
+
+def apply_schema(database_url: str) -> None:
+    """Apply ``sql/*.sql`` in order (each file is idempotent)."""
+    conn = psycopg2.connect(database_url)
+    try:
+        with conn, conn.cursor() as cur:
+            for path in sorted(SQL_DIR.glob("*.sql")):
+                cur.execute(path.read_text())
+        log.info("==> [postgres] schema applied (%d files)", len(list(SQL_DIR.glob("*.sql"))))
+    finally:
+        conn.close()
+
+
+def stop(profile: Profile) -> None:
+    data, _, _ = _dirs(profile)
+    if not (data / "postmaster.pid").exists():
+        return
+    log.info("==> [postgres] stopping")
+    subprocess.run(_as_postgres([str(bin_dir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+                   capture_output=True)
+
+
+def status(profile: Profile) -> dict:
+    data, _, _ = _dirs(profile)
+    pidfile = data / "postmaster.pid"
+    pid = int(pidfile.read_text().split()[0]) if pidfile.exists() else None
+    return {"component": "postgres", "up": port_open(profile.postgres_port), "pid": pid,
+            "port": profile.postgres_port}
