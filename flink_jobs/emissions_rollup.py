@@ -193,7 +193,7 @@ def build_late_events(t_env: TableEnvironment, accepted: Table) -> Table:
 
 def _epoch_ms_sql(column: str) -> str:
     """Milliseconds since 1970-01-01 UTC of a TIMESTAMP(3) column (whole seconds + milliseconds)."""
-    return (f"(TIMESTAMPDIFF(SECOND, TIMESTAMP '1970-01-01 00:00:00', {column}) * 1000"
+    return (f"(CAST(TIMESTAMPDIFF(SECOND, TIMESTAMP '1970-01-01 00:00:00', {column}) AS BIGINT) * 1000"
             f" + EXTRACT(MILLISECOND FROM {column}))")
 
 

@@ -25,7 +25,7 @@ def up(profile: Profile, args: argparse.Namespace) -> None:
         for name in jobs.JOBS:
             jobs.submit(profile, name)
     for service in services.services(profile, args.rate):
-        if service.name == "demo-producer" and args.no_producer:
+        if (service.name == "demo-producer" and args.no_producer) or (service.port and args.no_apis):
             continue
         services.start(profile, service)
     _print_where(profile)
@@ -99,8 +99,10 @@ def main() -> None:
     up_parser = commands.add_parser("up", help="install what is missing and start everything")
     up_parser.add_argument("--no-producer", action="store_true", help="do not start the demo producer")
     up_parser.add_argument("--no-jobs", action="store_true", help="do not submit the Flink jobs")
+    up_parser.add_argument("--no-apis", action="store_true", help="do not start the ingest and read APIs")
     up_parser.add_argument("--rate", type=float, default=20.0, help="demo events per second")
     commands.add_parser("down", help="stop everything (data kept)")
+    commands.add_parser("database-url", help="print the writer's PostgreSQL URL")
     commands.add_parser("clean", help="stop everything and delete the profile's data")
     status_parser = commands.add_parser("status", help="components and Flink jobs")
     status_parser.add_argument("--json", action="store_true")
@@ -109,7 +111,8 @@ def main() -> None:
     job_parser.add_argument("job", nargs="?", default=jobs.JOBS[0], help=f"one of {', '.join(jobs.JOBS)}")
     args = parser.parse_args()
     profile = get_profile(args.profile)
-    handler = {"up": up, "down": down, "clean": clean, "status": status, "jobs": job_command}[args.command]
+    handler = {"up": up, "down": down, "clean": clean, "status": status, "jobs": job_command,
+               "database-url": lambda p, _: print(p.database_url)}[args.command]
     try:
         handler(profile, args)
     except (RuntimeError, TimeoutError) as error:

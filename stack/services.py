@@ -53,10 +53,16 @@ def start(profile: Profile, service: Service) -> None:
         log.info("==> [%s] already running", service.name)
         return
     log.info("==> [%s] starting%s", service.name, f" on :{service.port}" if service.port else "")
-    start_daemon([sys.executable, *service.args], service.pidfile(profile), service.logfile(profile),
-                 env=profile.service_env(), cwd=REPO)
-    if service.port:
-        wait_until(lambda: _healthy(service), f"{service.name} on :{service.port}", 60)
+    pid = start_daemon([sys.executable, *service.args], service.pidfile(profile), service.logfile(profile),
+                       env=profile.service_env(), cwd=REPO)
+
+    def ready() -> bool:
+        if not pid_alive(pid):
+            tail = service.logfile(profile).read_text()[-2000:]
+            raise RuntimeError(f"{service.name} exited at start; its log ends with:\n{tail}")
+        return service.port is None or _healthy(service)
+
+    wait_until(ready, f"{service.name}" + (f" on :{service.port}" if service.port else ""), 60)
 
 
 def stop(profile: Profile, service: Service) -> None:
