@@ -15,6 +15,7 @@ provenance (region, year, source) of every factor used.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
@@ -121,9 +122,9 @@ def compute_avoided_co2e(
             daily.append(DailyAvoidedCo2e(row.date, row.savings_kwh, None, None))
     covered = [d for d in daily if d.co2e_kg is not None]
     return AvoidedCo2eResult(
-        region=region, basis=basis, savings_kwh=sum(d.savings_kwh for d in covered),
-        savings_kwh_without_factor=sum(d.savings_kwh for d in daily if d.co2e_kg is None),
-        avoided_co2e_kg=sum(d.co2e_kg for d in covered), factors=tuple(used.values()),
+        region=region, basis=basis, savings_kwh=math.fsum(d.savings_kwh for d in covered),
+        savings_kwh_without_factor=math.fsum(d.savings_kwh for d in daily if d.co2e_kg is None),
+        avoided_co2e_kg=math.fsum(d.co2e_kg for d in covered), factors=tuple(used.values()),
         daily=tuple(daily), flags=_factor_flags(region, basis, missing, ambiguous),
     )
 

@@ -63,3 +63,21 @@ def daily_series(start: dt.date, usage_kwh: list[float], temp_f: list[float] | f
     n = len(usage_kwh)
     temps = np.full(n, temp_f, dtype=float) if np.isscalar(temp_f) else np.asarray(temp_f, float)
     return StubDailySeries(tuple(days(start, n)), np.asarray(usage_kwh, dtype=float), temps)
+
+
+def savings_result(avoided_kwh: float, fsu: float | None, start: dt.date, end: dt.date):
+    """A SavingsResult with given totals and fractional uncertainty (no daily rows)."""
+    from mrv.savings import SavingsResult
+    from mrv.savings_uncertainty import SavingsUncertainty
+
+    unc = SavingsUncertainty(0.9, 1.65, 365, 2, 365.0, 366, 0.1, 0.0,
+                             abs(avoided_kwh) * (fsu or 0.0), fsu)
+    return SavingsResult(start, end, 366, 366, 100_000.0, 100_000.0 - avoided_kwh, avoided_kwh,
+                         unc, (), (), ())
+
+
+def avoided_result(avoided_co2e_kg: float, flags: tuple = ()):
+    """An AvoidedCo2eResult with the given total and flags (no daily rows)."""
+    from mrv.emission_factors import AvoidedCo2eResult
+
+    return AvoidedCo2eResult("UK", "location", 0.0, 0.0, avoided_co2e_kg, (), (), flags)
