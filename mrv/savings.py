@@ -143,18 +143,22 @@ def compute_savings(
     reporting: ReportingData,
     *,
     actual_is_interpolated: np.ndarray | None = None,
+    occupancy_pct: np.ndarray | None = None,
     settings: SavingsSettings = SavingsSettings(),
 ) -> SavingsResult:
     """Avoided energy use E_save = Σ(B_d − A_d) over the reporting days (IPMVP Option C).
 
     ``actual_is_interpolated`` (from :func:`mrv.quality.assess_meter_quality`) marks actual values
-    filled by interpolation; they count as used days and are marked per day.
+    filled by interpolation; they count as used days and are marked per day. ``occupancy_pct``
+    (0–100 per day) is passed to occupancy-normalised baselines only. A day whose prediction is
+    NaN (e.g. a weather model on a day without temperature) is excluded.
     """
     if not reporting.dates:
         raise ValueError("reporting period has no days")
     actual = np.asarray(reporting.usage_kwh, dtype=float)
     temp_f = np.asarray(reporting.temp_f, dtype=float)
-    predicted = np.where(np.isnan(temp_f), np.nan, model.predict_daily_kwh(temp_f))
+    extra = {} if occupancy_pct is None else {"occupancy_pct": np.asarray(occupancy_pct, dtype=float)}
+    predicted = np.asarray(model.predict_daily_kwh(temp_f, **extra), dtype=float)
     used = ~np.isnan(actual) & ~np.isnan(predicted)
     interpolated = (np.zeros(len(actual), bool) if actual_is_interpolated is None
                     else np.asarray(actual_is_interpolated, dtype=bool))
@@ -203,11 +207,12 @@ def _exclusion_flags(dates, actual, temp_f, used) -> tuple[QualityFlag, ...]:
     """Named flags for the days left out of the sum, and for a period with no usable day."""
     flags = []
     no_actual = np.isnan(actual)
-    no_temp = np.isnan(temp_f) & ~no_actual
+    no_prediction = ~used & ~no_actual
     for name, mask, text in (
         ("missing_actual_usage_days", no_actual, "Reporting days without a meter reading were excluded."),
-        ("missing_temperature_days", no_temp, "Reporting days without a temperature were excluded."),
-        ("missing_prediction_days", ~used & ~no_actual & ~no_temp,
+        ("missing_temperature_days", no_prediction & np.isnan(temp_f),
+         "Reporting days without a temperature (so no prediction) were excluded."),
+        ("missing_prediction_days", no_prediction & ~np.isnan(temp_f),
          "Reporting days where the baseline gave no prediction were excluded."),
     ):
         if mask.any():

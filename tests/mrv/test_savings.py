@@ -127,3 +127,32 @@ def test_savings_result_json_round_trip():
     result = compute_savings(StubBaselineModel(), daily_series(JAN1, usage))
     restored = SavingsResult.from_dict(json.loads(json.dumps(result.to_dict())))
     assert restored == result
+
+
+class _ConstantModel:
+    """A model that needs no temperature (like intercept_only / static)."""
+
+    fit_statistics = StubFitStatistics()
+
+    def predict_daily_kwh(self, temp_f, *, occupancy_pct=None):
+        base = np.full(len(temp_f), 500.0)
+        return base if occupancy_pct is None else base + 2.0 * np.asarray(occupancy_pct)
+
+
+def test_savings_models_without_weather_terms_keep_days_without_temperature():
+    result = compute_savings(_ConstantModel(), daily_series(JAN1, [400.0] * 3, temp_f=[np.nan] * 3))
+    assert result.n_days_used == 3 and "missing_temperature_days" not in _names(result)
+
+
+def test_savings_pass_occupancy_to_the_baseline():
+    result = compute_savings(_ConstantModel(), daily_series(JAN1, [400.0] * 2), occupancy_pct=[50.0, 0.0])
+    assert [d.baseline_kwh for d in result.daily] == [600.0, 500.0]
+
+
+def test_savings_day_without_prediction_is_flagged():
+    class _Gappy(_ConstantModel):
+        def predict_daily_kwh(self, temp_f, *, occupancy_pct=None):
+            return np.array([500.0, np.nan])
+
+    result = compute_savings(_Gappy(), daily_series(JAN1, [400.0] * 2))
+    assert "missing_prediction_days" in _names(result) and result.n_days_used == 1
