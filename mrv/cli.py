@@ -24,7 +24,6 @@ import sys
 from dataclasses import replace
 from typing import Sequence, TextIO
 
-import numpy as np
 import pandas as pd
 
 from mrv.baselines import CaltrackDailySettings, fit_caltrack_daily

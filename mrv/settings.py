@@ -25,7 +25,7 @@ class _Frozen(BaseModel):
 
 
 class QualitySettings(_Frozen):
-    """Meter-data quality rules (platform spec; outlier rule from CalTRACK 2.0 data quality, "extreme values")."""
+    """Meter-data quality rules (platform spec; extreme values: CalTRACK 2.0 data quality, §2.3.6)."""
 
     interpolate_max_missing_fraction: float = Field(
         0.05, ge=0.0, le=1.0,
