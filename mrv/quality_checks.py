@@ -58,8 +58,10 @@ def expected_grid(
         raise ValueError(f"interval must be 'daily' or 'hourly', got {interval!r}")
     if timezone is None:
         raise ValueError("hourly quality checks need the building's IANA timezone")
-    first = pd.Timestamp(start).tz_localize(timezone)
-    after_last = pd.Timestamp(end + dt.timedelta(days=1)).tz_localize(timezone)
+    # Zones whose DST change happens at midnight have no local 00:00 that day: start at 01:00.
+    first = pd.Timestamp(start).tz_localize(timezone, ambiguous=False, nonexistent="shift_forward")
+    after_last = pd.Timestamp(end + dt.timedelta(days=1)).tz_localize(
+        timezone, ambiguous=False, nonexistent="shift_forward")
     return pd.date_range(first, after_last, freq="h", inclusive="left")
 
 

@@ -214,3 +214,10 @@ def test_lifecycle_json_round_trip_and_tampered_trail_is_refused():
     data["audit_trail"][1]["to_state"] = "RETIRED"
     with pytest.raises(IllegalCreditTransition):
         CreditBatch.from_dict(data)
+
+
+def test_events_and_reviews_json_round_trip():
+    event = BuildingEvent(BuildingEventKind.OCCUPANCY_DROP, dt.date(2024, 3, 1), None, "tenant left")
+    review = QualityReview("auditor", T0, True, "explained")
+    assert BuildingEvent.from_dict(json.loads(json.dumps(event.to_dict()))) == event
+    assert QualityReview.from_dict(json.loads(json.dumps(review.to_dict()))) == review

@@ -192,3 +192,13 @@ def test_quality_interpolation_never_invents_more_than_five_percent(values):
     expected = (QualityStatus.OK if share == 0 else QualityStatus.INTERPOLATED if missing.sum() * 20 <= n
                 else QualityStatus.FLAGGED if missing.sum() * 5 <= n else QualityStatus.REJECTED)
     assert result.status is expected
+
+
+def test_quality_hourly_grid_in_a_zone_without_local_midnight_on_dst_day():
+    # America/Santiago skipped 00:00-01:00 on 2024-09-08: the local day starts at 01:00, 23 hours
+    tz = "America/Santiago"
+    day = dt.date(2024, 9, 8)
+    stamps = pd.date_range(pd.Timestamp("2024-09-08 01:00").tz_localize(tz), periods=23, freq="h")
+    result = assess_meter_quality(list(stamps), [1.0] * 23, period_start=day, period_end=day,
+                                  interval="hourly", timezone=tz)
+    assert result.n_expected == 23 and result.status is QualityStatus.OK
