@@ -40,6 +40,7 @@ __all__ = ["CliInputError", "build_parser", "main"]
 logger = logging.getLogger(__name__)
 
 Period = tuple[dt.date, dt.date]
+_OFFSET_PATTERN = r"[T ]\d{2}:\d{2}.*(?:Z|[+-]\d{2}:?\d{2})$"
 
 
 class CliInputError(Exception):
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="gas fits no cooling (CDD) terms")
     cmd.add_argument("--temp-unit", choices=("F", "C"), default="F")
     cmd.add_argument("--timezone", help="building's IANA time zone, e.g. America/New_York")
-    cmd.add_argument("--date-column", default="date")
+    cmd.add_argument("--date-column", default="date", help="ISO 8601 dates or timestamps")
     cmd.add_argument("--usage-column", default="usage_kwh", help="usage in kWh")
     cmd.add_argument("--temp-column", default="temperature", help="mean temperature")
     cmd.add_argument("--weather-date-column", help="date column of --weather-csv (default --date-column)")
@@ -170,10 +171,7 @@ def _require_columns(frame: pd.DataFrame, columns: list[str], path: str) -> None
 
 def _daily_values(frame: pd.DataFrame, date_col: str, value_col: str, kind: str, tz: str | None) -> pd.Series:
     """Values per local calendar day (naive midnight index); sub-daily rows are aggregated."""
-    try:
-        stamps = pd.DatetimeIndex(pd.to_datetime(frame[date_col]))
-    except (ValueError, TypeError) as exc:
-        raise CliInputError(f"column {date_col!r} does not hold dates or timestamps: {exc}") from exc
+    stamps = _parse_timestamps(frame[date_col], date_col)
     values = pd.to_numeric(frame[value_col], errors="coerce").to_numpy(dtype=float)
     if stamps.tz is not None and tz is None:
         raise CliInputError(f"{date_col!r} has UTC offsets; give --timezone to define local days")
@@ -187,6 +185,18 @@ def _daily_values(frame: pd.DataFrame, date_col: str, value_col: str, kind: str,
         return daily_mean_temperature_f(readings, tz)
     step = pd.Series(readings.index).diff().median()
     return aggregate_intervals_to_local_days(readings, tz, interval=step)
+
+
+def _parse_timestamps(column: pd.Series, date_col: str) -> pd.DatetimeIndex:
+    """Dates or timestamps; with UTC offsets (which change across DST) parsed as UTC instants."""
+    text = column.astype(str).str.strip()
+    has_offset = text.str.contains(_OFFSET_PATTERN, regex=True)
+    if has_offset.any() and not has_offset.all():
+        raise CliInputError(f"column {date_col!r} mixes timestamps with and without UTC offsets")
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(text, utc=bool(has_offset.any()), format="ISO8601"))
+    except (ValueError, TypeError) as exc:
+        raise CliInputError(f"column {date_col!r} does not hold ISO dates or timestamps: {exc}") from exc
 
 
 def _unique_days(usage: pd.Series) -> pd.Series:

@@ -87,7 +87,8 @@ def test_cli_hourly_meter_with_offsets_is_summed_per_local_day(capsys, tmp_path,
     per_day = pd.Series(USAGE_KWH, index=DAYS)
     hours_in_day = pd.Series(local_day).groupby(local_day).transform("size").to_numpy()
     meter = tmp_path / "hourly.csv"
-    pd.DataFrame({"date": hours.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+    # local ISO timestamps: the offset changes from -05:00 to -04:00 and back across DST
+    pd.DataFrame({"date": [t.isoformat() for t in hours],
                   "usage_kwh": per_day.reindex(local_day).to_numpy() / hours_in_day}).to_csv(meter, index=False)
     weather = tmp_path / "weather.csv"
     pd.DataFrame({"date": DAYS.strftime("%Y-%m-%d"), "temperature": TEMP_F}).to_csv(weather, index=False)
@@ -134,3 +135,11 @@ def test_cli_offsets_without_timezone_exit_2(capsys, tmp_path):
                   "temperature": [50.0]}).to_csv(path, index=False)
     assert main(["baseline", "--csv", str(path), *PERIODS]) == 2
     assert "--timezone" in capsys.readouterr().err
+
+
+def test_cli_mixed_naive_and_offset_timestamps_exit_2(capsys, tmp_path):
+    path = tmp_path / "mixed.csv"
+    pd.DataFrame({"date": ["2023-01-01T00:00:00+00:00", "2023-01-02T00:00:00"], "usage_kwh": [1.0, 2.0],
+                  "temperature": [50.0, 51.0]}).to_csv(path, index=False)
+    assert main(["baseline", "--csv", str(path), *PERIODS, "--timezone", "UTC"]) == 2
+    assert "mixes timestamps" in capsys.readouterr().err
