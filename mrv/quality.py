@@ -49,7 +49,6 @@ class QualityStatus(str, Enum):
     REJECTED = "REJECTED"
 
 
-
 @dataclass(frozen=True)
 class QualityResult:
     """Cleaned readings on the expected grid plus the decision and every flag behind it.
@@ -143,7 +142,6 @@ def assess_meter_quality(
     )
     logger.debug("quality %s %s..%s: %s", building_id, period_start, period_end, status.value)
     return result
-
 
 
 def _decide_status(
