@@ -7,6 +7,7 @@ import json
 import math
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 from scipy import stats
@@ -221,3 +222,25 @@ def test_events_and_reviews_json_round_trip():
     review = QualityReview("auditor", T0, True, "explained")
     assert BuildingEvent.from_dict(json.loads(json.dumps(event.to_dict()))) == event
     assert QualityReview.from_dict(json.loads(json.dumps(review.to_dict()))) == review
+
+
+def test_credits_end_to_end_on_a_caltrack_baseline():
+    baselines = pytest.importorskip("mrv.baselines", reason="mrv.baselines is built on the mrv-baselines branch")
+    from mrv.quality import assess_meter_quality
+    from mrv.series import DailySeries
+
+    days = [dt.date(2023, 1, 1) + dt.timedelta(days=i) for i in range(731)]
+    temp_f = 55.0 + 25.0 * np.sin(2 * np.pi * (np.arange(731) - 100) / 365.0)
+    true_kwh = 500.0 + 12.0 * np.maximum(60.0 - temp_f, 0.0)
+    noise_kwh = np.where(np.arange(731) % 2 == 0, 1.0, -1.0)
+    usage = np.where(np.arange(731) >= 365, 0.8 * true_kwh, true_kwh + noise_kwh)
+    model = baselines.fit_caltrack_daily(DailySeries(tuple(days[:365]), usage[:365], temp_f[:365]))
+    quality = assess_meter_quality(days[365:], usage[365:], period_start=days[365], period_end=days[-1])
+    savings = compute_savings(model, DailySeries(tuple(days[365:]), quality.usage_kwh, temp_f[365:]))
+    avoided = compute_avoided_co2e(savings, "UK")
+    result = assess_credits(model, savings, avoided, quality.status, events=(RETROFIT,))
+    fsu = savings.uncertainty.fractional_savings_uncertainty
+    assert result.eligible and result.vintage == 2024 and 0 < fsu < 0.05
+    assert result.avoided_co2e_t == pytest.approx(Decimal(0.2 * true_kwh[365:].sum() * 0.20705 / 1000),
+                                                  rel=Decimal("0.005"))
+    assert result.issuable_credits_t == Decimal(math.floor(float(result.avoided_co2e_t) * (1 - fsu)))
