@@ -29,6 +29,7 @@ __all__ = [
     "BaselinePredictor",
     "DailySavings",
     "MonthlySavings",
+    "ReportingData",
     "SavingsResult",
     "compute_savings",
 ]
