@@ -49,6 +49,8 @@ GRAINS = {
     "day": "TIMESTAMPADD(DAY, 1, window_start)",
     "month": "TIMESTAMPADD(MONTH, 1, window_start)",
 }
+# JSON_QUERY(obj, '$.*' WITH WRAPPER) gives [[v1,v2,...]]: all values must be JSON strings.
+_JSON_STRING_ARRAY = r'^\[\[("([^"\\]|\\.)*"(,"([^"\\]|\\.)*")*)?\]\]$'
 _RFC3339 = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
 
 
@@ -111,7 +113,8 @@ def build_checked_events(t_env: TableEnvironment, settings: Settings, source: st
                JSON_VALUE(payload, '$.scope') AS scope_text,
                JSON_VALUE(payload, '$.category') AS category,
                JSON_VALUE(payload, '$.source') AS source,
-               JSON_QUERY(payload, '$.attributes') AS attributes
+               JSON_QUERY(payload, '$.attributes') AS attributes,
+               JSON_VALUE(payload, '$.attributes') AS attributes_scalar
         FROM {source}""")
     horizon, skew = settings.correction_horizon_days, settings.max_future_skew_s
     return t_env.sql_query(f"""
@@ -133,7 +136,9 @@ def build_checked_events(t_env: TableEnvironment, settings: Settings, source: st
             WHEN category IS NULL OR NOT REGEXP(category, '{CATEGORY_PATTERN}')
                 THEN 'category: must be a lowercase slug (a-z, 0-9, _), at most 64 characters'
             WHEN CHAR_LENGTH(source) > 128 THEN 'source: must be at most 128 characters'
-            WHEN attributes IS NOT NULL AND NOT (attributes IS JSON OBJECT)
+            WHEN attributes_scalar IS NOT NULL
+                OR (attributes IS NOT NULL AND NOT (attributes IS JSON OBJECT))
+                OR NOT REGEXP(COALESCE(JSON_QUERY(attributes, '$.*' WITH WRAPPER), '[[]]'), '{_JSON_STRING_ARRAY}')
                 THEN 'attributes: must be an object of strings'
             ELSE CAST(NULL AS STRING) END AS reason
         FROM {parsed}""")

@@ -1,0 +1,118 @@
+"""The job's pure build steps on a local batch environment (no Kafka, no PostgreSQL): parsing,
+validation reasons and rollups, against values computed here in Python."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from pyflink.common import Configuration
+from pyflink.table import EnvironmentSettings, TableEnvironment
+
+from carbon_stream.settings import Settings
+from flink_jobs.emissions_rollup import build_checked_events, build_rollup, occurred_at_utc_sql
+from tests.utils.ground_truth import AcceptedEvent, expected_rollups, parse_rfc3339
+
+KAFKA_TS = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def t_env() -> TableEnvironment:
+    config = Configuration()
+    config.set_string("taskmanager.memory.network.min", "256mb")
+    config.set_string("taskmanager.memory.network.max", "256mb")
+    env = TableEnvironment.create(EnvironmentSettings.new_instance().in_batch_mode().with_configuration(config).build())
+    env.get_config().set("table.local-time-zone", "UTC")
+    env.get_config().set("parallelism.default", "1")
+    return env
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _collect(table) -> list:
+    with table.execute().collect() as rows:
+        return list(rows)
+
+
+def _parse_all(t_env: TableEnvironment, texts: list[str]) -> dict[str, str | None]:
+    values = ", ".join(f"({_sql_string(t)})" for t in texts)
+    table = t_env.sql_query(f"SELECT s, CAST({occurred_at_utc_sql('s')} AS STRING) FROM (VALUES {values}) AS t(s)")
+    return dict(_collect(table))
+
+
+def test_occurred_at_parses_to_the_same_utc_instant_as_python(t_env: TableEnvironment) -> None:
+    texts = ["2026-11-23T10:00:00Z", "2026-11-23T10:00:00.1+01:00", "2026-11-23T23:59:59.999-05:30",
+             "2026-11-23T10:00:00.123456789Z", "2024-02-29T00:30:00+14:00", "2026-03-29T01:30:00.5+02:00"]
+    parsed = _parse_all(t_env, texts)
+    for text in texts:
+        assert datetime.fromisoformat(parsed[text]) == parse_rfc3339(text).replace(tzinfo=None), text
+
+
+def test_occurred_at_that_is_not_an_rfc3339_instant_is_null(t_env: TableEnvironment) -> None:
+    texts = ["2026-02-30T10:00:00Z", "2026-11-23 10:00:00Z", "2026-11-23T10:00:00", "yesterday",
+             "2026-11-23T25:00:00Z", "2026-11-23T10:00:00+0100"]
+    assert _parse_all(t_env, texts) == {text: None for text in texts}
+
+
+VALID = {"event_id": "0b6c8f5e-4a53-4c57-9a55-3b1f1c0c2f10", "org_id": "acme", "occurred_at": "2026-11-23T11:00:00Z",
+         "co2e_kg": "12.5", "scope": 2, "category": "purchased_electricity"}
+CASES = [
+    (json.dumps(VALID), None),
+    (json.dumps({**VALID, "co2e_kg": 12.5, "source": "meter", "attributes": {"site": "a"}}), None),
+    ("not json", "payload:"),
+    ("[1]", "payload:"),
+    (json.dumps({k: v for k, v in VALID.items() if k != "event_id"}), "event_id:"),
+    (json.dumps({**VALID, "event_id": "x"}), "event_id:"),
+    (json.dumps({**VALID, "org_id": ""}), "org_id:"),
+    (json.dumps({**VALID, "occurred_at": "2026-11-23T12:06:00Z"}), "occurred_at: is more than 300 s in the future"),
+    (json.dumps({**VALID, "occurred_at": "2026-10-18T11:59:59Z"}), "occurred_at: is older than the correction horizon of 35 days"),
+    (json.dumps({**VALID, "occurred_at": "2026-10-19T12:00:00Z"}), None),  # exactly at the horizon: accepted
+    (json.dumps({**VALID, "co2e_kg": "-0.001"}), "co2e_kg: must be >= 0"),
+    (json.dumps({**VALID, "co2e_kg": "NaN"}), "co2e_kg:"),
+    (json.dumps({**VALID, "co2e_kg": "1000000000000.000001"}), "co2e_kg:"),
+    (json.dumps({**VALID, "scope": 0}), "scope:"),
+    (json.dumps({**VALID, "scope": "two"}), "scope:"),
+    (json.dumps({**VALID, "category": "Bad-Slug"}), "category:"),
+    (json.dumps({**VALID, "source": "s" * 129}), "source:"),
+    (json.dumps({**VALID, "attributes": "flat"}), "attributes:"),
+    (json.dumps({**VALID, "attributes": [1]}), "attributes:"),
+    (json.dumps({**VALID, "attributes": {"a": 1}}), "attributes:"),
+    (json.dumps({**VALID, "attributes": {"a": "x", "b": 'y "q" z'}}), None),
+    (json.dumps({**VALID, "attributes": None}), None),
+]
+
+
+def test_validation_reasons_match_the_event_contract(t_env: TableEnvironment) -> None:
+    values = ", ".join(
+        f"({_sql_string(payload)}, 'emissions.v1', 0, CAST({i} AS BIGINT), "
+        f"TO_TIMESTAMP_LTZ({int(KAFKA_TS.timestamp() * 1000)}, 3), TIMESTAMP '2026-11-23 12:00:00')"
+        for i, (payload, _) in enumerate(CASES))
+    t_env.create_temporary_view("raw_records", t_env.sql_query(
+        f"SELECT * FROM (VALUES {values}) AS t(payload, kafka_topic, kafka_partition, kafka_offset, "
+        f"kafka_timestamp, proc_time)"))
+    checked = build_checked_events(t_env, Settings(), "raw_records")
+    rows = _collect(t_env.sql_query(f"SELECT kafka_offset, reason FROM {checked}"))
+    reasons = {row[0]: row[1] for row in rows}
+    for offset, (payload, expected) in enumerate(CASES):
+        if expected is None:
+            assert reasons[offset] is None, payload
+        else:
+            assert reasons[offset] is not None and reasons[offset].startswith(expected), (payload, reasons[offset])
+
+
+@pytest.mark.parametrize("grain", ["minute", "hour", "day", "month"])
+def test_rollup_equals_python_aggregation(t_env: TableEnvironment, grain: str) -> None:
+    start = datetime(2026, 10, 31, 23, 58, 30, tzinfo=timezone.utc)
+    events = [AcceptedEvent(f"e{i}", f"org{i % 2}", start + timedelta(seconds=37 * i), Decimal(i * 7 % 50) / 8,
+                            1 + i % 3, "waste") for i in range(200)]
+    values = ", ".join(
+        f"('{e.org_id}', CAST({e.scope} AS SMALLINT), '{e.category}', "
+        f"TIMESTAMP '{e.occurred_at.replace(tzinfo=None).isoformat(sep=' ', timespec='milliseconds')}', "
+        f"CAST({e.co2e_kg} AS DECIMAL(18, 6)))" for e in events)
+    accepted = t_env.sql_query(f"SELECT * FROM (VALUES {values}) AS t(org_id, `scope`, category, occurred_at, co2e_kg)")
+    rows = _collect(build_rollup(t_env, accepted, grain))
+    got = {(r[0], r[1], r[2], r[3].replace(tzinfo=timezone.utc)): (r[5], r[6], r[7], r[8]) for r in rows}
+    assert got == expected_rollups(events, grain)
