@@ -20,6 +20,7 @@ from mrv.baselines.candidates import CandidateGrid, evaluate_candidates, select_
 from mrv.baselines.model import BaselineModel
 from mrv.baselines.settings import CaltrackDailySettings, CandidateRules
 from mrv.baselines.sufficiency import check_daily_sufficiency, extreme_value_warnings
+from mrv.degree_days import cooling_degree_days, heating_degree_days
 from mrv.fit_statistics import compute_fit_statistics
 from mrv.flags import QualityFlag
 from mrv.series import DailySeries
@@ -30,24 +31,20 @@ METHOD = "caltrack_daily"
 _N_PARAMETERS = {"intercept_only": 1, "hdd_only": 2, "cdd_only": 2, "hdd_cdd": 3}
 
 
-def _design(temp_f: np.ndarray, model_type: str, hbp_f: float, cbp_f: float) -> tuple[np.ndarray, list[str]]:
-    columns, names = [np.ones_like(temp_f)], ["intercept_kwh_per_day"]
-    if model_type in ("hdd_only", "hdd_cdd"):
-        columns.append(np.maximum(hbp_f - temp_f, 0.0))
-        names.append("beta_hdd_kwh_per_hdd")
-    if model_type in ("cdd_only", "hdd_cdd"):
-        columns.append(np.maximum(temp_f - cbp_f, 0.0))
-        names.append("beta_cdd_kwh_per_cdd")
-    return np.column_stack(columns), names
-
-
-def _refit(y: np.ndarray, temp_f: np.ndarray, w: np.ndarray, grid: CandidateGrid, best: int) -> dict[str, float]:
-    """Weighted least squares of the chosen candidate: its final parameters."""
-    model_type = str(grid.model_type[best])
+def _refit(y: np.ndarray, hdd: np.ndarray, cdd: np.ndarray, w: np.ndarray, grid: CandidateGrid,
+           best: int, rules: CandidateRules) -> dict[str, float]:
+    """Weighted least squares (numpy ``lstsq``) of the chosen candidate: its final parameters."""
+    bps = list(rules.balance_points_f)
     hbp, cbp = float(grid.heating_balance_point_f[best]), float(grid.cooling_balance_point_f[best])
-    x, names = _design(temp_f, model_type, hbp, cbp)
+    columns, names = [np.ones_like(y)], ["intercept_kwh_per_day"]
+    if np.isfinite(hbp):
+        columns.append(hdd[:, bps.index(int(hbp))])
+        names.append("beta_hdd_kwh_per_hdd")
+    if np.isfinite(cbp):
+        columns.append(cdd[:, bps.index(int(cbp))])
+        names.append("beta_cdd_kwh_per_cdd")
     root_w = np.sqrt(w)
-    coef = np.linalg.lstsq(x * root_w[:, None], y * root_w, rcond=None)[0]
+    coef = np.linalg.lstsq(np.column_stack(columns) * root_w[:, None], y * root_w, rcond=None)[0]
     params = {name: float(value) for name, value in zip(names, coef)}
     if np.isfinite(hbp):
         params["heating_balance_point_f"] = hbp
@@ -65,24 +62,25 @@ def _no_candidate_flag(grid: CandidateGrid) -> QualityFlag:
 
 
 def fit_usage_per_day_model(
-    usage_per_day_kwh: np.ndarray, temp_f: np.ndarray, weights: np.ndarray, rules: CandidateRules
+    usage_per_day_kwh: np.ndarray, hdd: np.ndarray, cdd: np.ndarray, weights: np.ndarray, rules: CandidateRules
 ) -> tuple[str, dict[str, float], dict, tuple[QualityFlag, ...]]:
     """Search, select and refit on valid points: (model_type, parameters, metadata, disqualifications).
 
-    Shared by the daily (weights 1) and billing (weights = days per period) methods.
+    Shared by the daily (weights 1) and billing (weights = days per period) methods; ``hdd`` and
+    ``cdd`` are degree days per day on ``rules.balance_points_f`` (NaN rows are left out).
     """
-    valid = np.isfinite(usage_per_day_kwh) & np.isfinite(temp_f) & np.isfinite(weights)
-    y, t, w = usage_per_day_kwh[valid], temp_f[valid], weights[valid]
+    valid = np.isfinite(usage_per_day_kwh) & np.isfinite(hdd[:, 0]) & np.isfinite(cdd[:, 0]) & np.isfinite(weights)
+    y, h, c, w = usage_per_day_kwh[valid], hdd[valid], cdd[valid], weights[valid]
     if y.size == 0:
         return "no_model", {}, {"n_fit_points": 0}, ()
-    grid = evaluate_candidates(y, t, w, rules)
+    grid = evaluate_candidates(y, h, c, w, rules)
     best = select_best(grid, rules.adj_r_squared_tie_tolerance)
     meta = {"n_fit_points": int(y.size), "n_candidates": int(grid.model_type.size),
             "n_qualified_candidates": int(grid.qualified.sum())}
     if best is None:
         return "no_model", {}, meta, (_no_candidate_flag(grid),)
     meta["selection_adj_r_squared"] = float(grid.adj_r_squared[best])
-    return str(grid.model_type[best]), _refit(y, t, w, grid, best), meta, ()
+    return str(grid.model_type[best]), _refit(y, h, c, w, grid, best, rules), meta, ()
 
 
 def fit_caltrack_daily(
@@ -96,8 +94,10 @@ def fit_caltrack_daily(
     """
     disqualifications = list(check_daily_sufficiency(baseline, settings.sufficiency))
     usage, temp = baseline.usage_kwh, baseline.temp_f
+    bps = np.asarray(settings.candidates.balance_points_f, dtype=float)
     model_type, params, meta, fit_flags = fit_usage_per_day_model(
-        usage, temp, np.ones_like(usage), settings.candidates)
+        usage, heating_degree_days(temp, bps), cooling_degree_days(temp, bps), np.ones_like(usage),
+        settings.candidates)
     disqualifications.extend(fit_flags)
     model = BaselineModel(METHOD, model_type, params, compute_fit_statistics([], [], 0))
     predicted = model.predict_daily_kwh(temp)

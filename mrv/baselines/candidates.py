@@ -118,12 +118,14 @@ def _centre(y: np.ndarray, w: np.ndarray) -> _Centred:
 
 
 def evaluate_candidates(
-    usage_per_day: np.ndarray, temp_f: np.ndarray, weights: np.ndarray, rules: CandidateRules
+    usage_per_day: np.ndarray, hdd: np.ndarray, cdd: np.ndarray, weights: np.ndarray, rules: CandidateRules
 ) -> CandidateGrid:
-    """Evaluate all candidates on valid points (finite usage and temperature) in canonical order."""
+    """Evaluate all candidates in canonical order on points that are all finite.
+
+    ``hdd`` and ``cdd`` are (n_points, n_balance_points) degree days per day for
+    ``rules.balance_points_f`` (daily: of the day; billing: mean over the period's days).
+    """
     bps = np.asarray(rules.balance_points_f, dtype=float)
-    hdd = np.maximum(bps - temp_f[:, None], 0.0)
-    cdd = np.maximum(temp_f[:, None] - bps, 0.0)
     data = _centre(usage_per_day, weights)
     h_ok = _degree_day_ok(hdd, weights, rules.minimum_non_zero_hdd, rules.minimum_total_hdd)
     c_ok = _degree_day_ok(cdd, weights, rules.minimum_non_zero_cdd, rules.minimum_total_cdd)

@@ -11,6 +11,7 @@ import statsmodels.api as sm
 
 from mrv.baselines import BaselineModel, CaltrackDailySettings, CandidateRules, fit_caltrack_daily
 from mrv.baselines.candidates import evaluate_candidates
+from mrv.degree_days import cooling_degree_days, heating_degree_days
 from mrv.series import DailySeries
 from tests.mrv.oracle.synthetic import synthetic_series
 
@@ -83,7 +84,9 @@ def test_candidate_grid_matches_statsmodels_ols_adj_r2_and_p_values():
     series = synthetic_series(seed=7, noise_kwh=30.0, **BOTH)
     y, t = series.usage_kwh, series.temp_f
     ones = np.ones_like(y)
-    grid = evaluate_candidates(y, t, ones, CandidateRules())
+    bps = np.asarray(CandidateRules().balance_points_f, dtype=float)
+    hdd, cdd = heating_degree_days(t, bps), cooling_degree_days(t, bps)
+    grid = evaluate_candidates(y, hdd, cdd, ones, CandidateRules())
     attempted = np.flatnonzero(grid.attempted)
     assert attempted.size > 1000
     for index in attempted[1::97]:
@@ -96,8 +99,8 @@ def test_candidate_grid_matches_statsmodels_ols_adj_r2_and_p_values():
         tighter = CandidateRules(beta_hdd_maximum_p_value=p_max * 0.999, beta_cdd_maximum_p_value=p_max * 0.999)
         looser = CandidateRules(beta_hdd_maximum_p_value=min(1.0, p_max * 1.001),
                                 beta_cdd_maximum_p_value=min(1.0, p_max * 1.001))
-        assert not evaluate_candidates(y, t, ones, tighter).qualified[index]
-        assert evaluate_candidates(y, t, ones, looser).qualified[index] == grid.qualified[index]
+        assert not evaluate_candidates(y, hdd, cdd, ones, tighter).qualified[index]
+        assert evaluate_candidates(y, hdd, cdd, ones, looser).qualified[index] == grid.qualified[index]
 
 
 def _with(series: DailySeries, usage=None, temp=None) -> DailySeries:
