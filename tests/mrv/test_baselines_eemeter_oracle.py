@@ -8,11 +8,13 @@ reporting year, and exports the exact per-day inputs it used; we fit those same 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mrv.baselines import fit_caltrack_daily
 from mrv.series import DailySeries
-from tests.mrv.oracle.runner import OracleUnavailable, sample_results, to_array, to_daily_series
+from mrv.series import daily_mean_temperature_f
+from tests.mrv.oracle.runner import OracleUnavailable, run_reference, sample_results, to_array, to_daily_series
 
 # eemeter names -> ours
 _PARAMETER_NAMES = {
@@ -83,3 +85,13 @@ def test_caltrack_daily_sample_result_does_not_move_under_1e12_perturbation(orac
     savings, _ = _savings_kwh(model, reference["reporting"])
     moved_savings, _ = _savings_kwh(moved, reference["reporting"])
     assert abs(moved_savings - savings) / abs(savings) < 1e-9
+
+
+def test_local_day_mean_temperature_matches_eemeter_daily_temperatures(oracle):
+    """eemeter's daily method takes the mean of the day's hourly temperatures, then degree days."""
+    hourly = run_reference("temperatures", SAMPLES[0])
+    index = pd.date_range(pd.Timestamp(hourly["start"]), periods=len(hourly["temp_f"]), freq="h")
+    ours = daily_mean_temperature_f(pd.Series(to_array(hourly["temp_f"]), index=index), "UTC")
+    baseline = oracle[SAMPLES[0]]["baseline"]
+    days = pd.DatetimeIndex(baseline["dates"])
+    np.testing.assert_allclose(ours.reindex(days).to_numpy(), to_array(baseline["temp_f"]), rtol=1e-12)

@@ -13,6 +13,9 @@ Modes
     ``metered_savings`` on the reporting year after ``blackout_end_date``. It also exports the exact
     per-day inputs eemeter used (usage per day and the daily mean temperature in °F, NaN -> null)
     so that the caller fits the very same numbers.
+``temperatures [NAME]``
+    The sample's hourly temperature series (°F, UTC, NaN -> null) as eemeter loads it, to check
+    our local-day means against the daily temperatures eemeter used.
 ``fit FILE``
     FILE holds ``{"buildings": [{"baseline": {"dates", "usage_kwh", "temp_f"},
     "reporting": {...}}, ...]}`` (daily values, ISO dates). Each building is converted to
@@ -98,6 +101,12 @@ def run_sample(name):
     }
 
 
+def run_temperatures(name):
+    _, temperature, _ = eemeter.load_sample(name)
+    return {"sample": name, "start": temperature.index[0].isoformat(), "freq": "1h",
+            "temp_f": _floats(temperature.to_numpy())}
+
+
 def _to_eemeter(period):
     """Daily values -> eemeter inputs; one trailing NaN day because eemeter drops the last row."""
     start = pd.Timestamp(period["dates"][0], tz="UTC")
@@ -131,13 +140,15 @@ def main(argv):
         names = argv[2:] or DAILY_SAMPLES
         result = {"eemeter_version": eemeter.__version__,
                   "samples": [run_sample(name) for name in names]}
+    elif mode == "temperatures":
+        result = run_temperatures(argv[2] if len(argv) > 2 else DAILY_SAMPLES[0])
     elif mode == "fit":
         with open(argv[2]) as handle:
             buildings = json.load(handle)["buildings"]
         result = {"eemeter_version": eemeter.__version__,
                   "buildings": [run_building(b) for b in buildings]}
     else:
-        raise SystemExit(f"unknown mode {mode!r}; use 'samples' or 'fit FILE'")
+        raise SystemExit(f"unknown mode {mode!r}; use 'samples', 'temperatures' or 'fit FILE'")
     json.dump(result, sys.stdout)
 
 
