@@ -14,7 +14,13 @@ import pytest
 from mrv.baselines import fit_caltrack_daily
 from mrv.series import DailySeries
 from mrv.series import daily_mean_temperature_f
-from tests.mrv.oracle.runner import OracleUnavailable, run_reference, sample_results, to_array, to_daily_series
+from tests.mrv.oracle.runner import (
+    OracleUnavailable,
+    hourly_temperatures,
+    sample_results,
+    to_array,
+    to_daily_series,
+)
 
 # eemeter names -> ours
 _PARAMETER_NAMES = {
@@ -27,6 +33,13 @@ _PARAMETER_NAMES = {
 _MODEL_TYPES = {"cdd_hdd": "hdd_cdd"}
 SAMPLES = ("il-electricity-cdd-hdd-daily", "il-electricity-cdd-only-daily",
            "il-gas-hdd-only-daily", "il-gas-intercept-only-daily")
+
+
+def hourly_series() -> pd.Series:
+    """eemeter's hourly sample temperatures (°F) on a UTC index."""
+    hourly = hourly_temperatures()
+    index = pd.date_range(pd.Timestamp(hourly["start"]), periods=len(hourly["temp_f"]), freq="h")
+    return pd.Series(to_array(hourly["temp_f"]), index=index)
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +102,7 @@ def test_caltrack_daily_sample_result_does_not_move_under_1e12_perturbation(orac
 
 def test_local_day_mean_temperature_matches_eemeter_daily_temperatures(oracle):
     """eemeter's daily method takes the mean of the day's hourly temperatures, then degree days."""
-    hourly = run_reference("temperatures", SAMPLES[0])
-    index = pd.date_range(pd.Timestamp(hourly["start"]), periods=len(hourly["temp_f"]), freq="h")
-    ours = daily_mean_temperature_f(pd.Series(to_array(hourly["temp_f"]), index=index), "UTC")
+    ours = daily_mean_temperature_f(hourly_series(), "UTC")
     baseline = oracle[SAMPLES[0]]["baseline"]
     days = pd.DatetimeIndex(baseline["dates"])
     np.testing.assert_allclose(ours.reindex(days).to_numpy(), to_array(baseline["temp_f"]), rtol=1e-12)

@@ -13,6 +13,11 @@ Modes
     ``metered_savings`` on the reporting year after ``blackout_end_date``. It also exports the exact
     per-day inputs eemeter used (usage per day and the daily mean temperature in °F, NaN -> null)
     so that the caller fits the very same numbers.
+``billing [NAME ...]``
+    The same for eemeter's monthly billing samples (default: the four ``il-*-billing_monthly``):
+    ``create_caltrack_billing_design_matrix`` and ``fit_caltrack_usage_per_day_model`` with
+    ``use_billing_presets=True, weights_col="n_days_kept"``; periods are exported as local
+    first/last days (periods start at local midnight, ``utc_offset_hours`` before UTC midnight).
 ``temperatures [NAME]``
     The sample's hourly temperature series (°F, UTC, NaN -> null) as eemeter loads it, to check
     our local-day means against the daily temperatures eemeter used.
@@ -33,6 +38,12 @@ import pandas as pd
 
 import eemeter
 
+BILLING_SAMPLES = (
+    "il-electricity-cdd-hdd-billing_monthly",
+    "il-electricity-cdd-only-billing_monthly",
+    "il-gas-hdd-only-billing_monthly",
+    "il-gas-intercept-only-billing_monthly",
+)
 DAILY_SAMPLES = (
     "il-electricity-cdd-hdd-daily",
     "il-electricity-cdd-only-daily",
@@ -101,6 +112,33 @@ def run_sample(name):
     }
 
 
+def _periods(index, values, offset):
+    """Billing rows (start timestamps; the last one closes the previous period) -> local days."""
+    days = [(ts - offset).date() for ts in index]
+    rows = [(start, nxt - pd.Timedelta(days=1).to_pytimedelta(), value)
+            for start, nxt, value in zip(days[:-1], days[1:], values[:-1])]
+    return {"period_start": [r[0].isoformat() for r in rows], "period_end": [r[1].isoformat() for r in rows],
+            "usage_kwh": _floats([r[2] for r in rows])}
+
+
+def run_billing_sample(name):
+    meter, temperature, meta = eemeter.load_sample(name)
+    window = dict(allow_billing_period_overshoot=True, ignore_billing_period_gap_for_day_count=True)
+    baseline, _ = eemeter.get_baseline_data(meter, end=meta["blackout_start_date"], max_days=365, **window)
+    reporting, _ = eemeter.get_reporting_data(meter, start=meta["blackout_end_date"], max_days=365, **window)
+    design = eemeter.create_caltrack_billing_design_matrix(baseline, temperature)
+    model = eemeter.fit_caltrack_usage_per_day_model(design, use_billing_presets=True, weights_col="n_days_kept")
+    savings, _ = eemeter.metered_savings(model, reporting, temperature)
+    offset = pd.Timedelta(hours=meter.index[0].hour)
+    return {
+        "sample": name, "utc_offset_hours": meter.index[0].hour, "model": _model_json(model),
+        "baseline": _periods(baseline.index, baseline["value"].to_numpy(), offset),
+        "reporting": {**_periods(reporting.index, reporting["value"].to_numpy(), offset),
+                      "counterfactual_kwh": _floats(savings["counterfactual_usage"].to_numpy()[:-1])},
+        "metered_savings_kwh": float(savings["metered_savings"].sum()),
+    }
+
+
 def run_temperatures(name):
     _, temperature, _ = eemeter.load_sample(name)
     return {"sample": name, "start": temperature.index[0].isoformat(), "freq": "1h",
@@ -140,6 +178,10 @@ def main(argv):
         names = argv[2:] or DAILY_SAMPLES
         result = {"eemeter_version": eemeter.__version__,
                   "samples": [run_sample(name) for name in names]}
+    elif mode == "billing":
+        names = argv[2:] or BILLING_SAMPLES
+        result = {"eemeter_version": eemeter.__version__,
+                  "samples": [run_billing_sample(name) for name in names]}
     elif mode == "temperatures":
         result = run_temperatures(argv[2] if len(argv) > 2 else DAILY_SAMPLES[0])
     elif mode == "fit":
@@ -148,7 +190,7 @@ def main(argv):
         result = {"eemeter_version": eemeter.__version__,
                   "buildings": [run_building(b) for b in buildings]}
     else:
-        raise SystemExit(f"unknown mode {mode!r}; use 'samples', 'temperatures' or 'fit FILE'")
+        raise SystemExit(f"unknown mode {mode!r}; use 'samples', 'billing', 'temperatures' or 'fit FILE'")
     json.dump(result, sys.stdout)
 
 
