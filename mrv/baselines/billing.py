@@ -130,7 +130,9 @@ def _predict_periods(params: dict, hdd: np.ndarray, cdd: np.ndarray,
     bps = list(settings.candidates.balance_points_f)
     predicted = np.full(hdd.shape[0], params["intercept_kwh_per_day"])
     if "beta_hdd_kwh_per_hdd" in params:
-        predicted = predicted + params["beta_hdd_kwh_per_hdd"] * hdd[:, bps.index(int(params["heating_balance_point_f"]))]
+        column = bps.index(int(params["heating_balance_point_f"]))
+        predicted = predicted + params["beta_hdd_kwh_per_hdd"] * hdd[:, column]
     if "beta_cdd_kwh_per_cdd" in params:
-        predicted = predicted + params["beta_cdd_kwh_per_cdd"] * cdd[:, bps.index(int(params["cooling_balance_point_f"]))]
+        column = bps.index(int(params["cooling_balance_point_f"]))
+        predicted = predicted + params["beta_cdd_kwh_per_cdd"] * cdd[:, column]
     return predicted

@@ -30,7 +30,6 @@ MODEL_TYPES = (
     "intercept_only", "hdd_only", "cdd_only", "hdd_cdd",
     "historical_mean", "static", "occupancy_normalised", "no_model",
 )
-_WEATHER_TYPES = {"hdd_only", "cdd_only", "hdd_cdd"}
 
 
 @dataclass(frozen=True)
@@ -77,12 +76,6 @@ class BaselineModel:
                 raise ValueError("occupancy_normalised baseline needs occupancy_pct for each day")
             predicted = predicted + p["beta_occupancy_kwh_per_pct"] * np.asarray(occupancy_pct, dtype=float)
         return predicted
-
-    @property
-    def uses_temperature(self) -> bool:
-        """True when predictions depend on the daily mean temperature."""
-        return self.model_type in _WEATHER_TYPES or "beta_hdd_kwh_per_hdd" in self.parameters \
-            or "beta_cdd_kwh_per_cdd" in self.parameters
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict; floats are stored exactly (``json`` writes shortest repr)."""

@@ -38,8 +38,10 @@ class CandidateRules:
     balance_points_f: tuple[int, ...] = _f(
         DEFAULT_BALANCE_POINTS_F,
         "Integer balance-point grid searched for HDD and CDD (°F); eemeter 3.2.0: range(30, 91).")
-    minimum_non_zero_hdd: int = _f(10, "Min. days with HDD > 0 to fit an HDD candidate (CalTRACK 3.2.2.2.1; billing: 0).")
-    minimum_non_zero_cdd: int = _f(10, "Min. days with CDD > 0 to fit a CDD candidate (CalTRACK 3.2.2.2.1; billing: 0).")
+    minimum_non_zero_hdd: int = _f(
+        10, "Min. days with HDD > 0 to fit an HDD candidate (CalTRACK 3.2.2.2.1; billing: 0).")
+    minimum_non_zero_cdd: int = _f(
+        10, "Min. days with CDD > 0 to fit a CDD candidate (CalTRACK 3.2.2.2.1; billing: 0).")
     minimum_total_hdd: float = _f(20.0, "Min. total HDD (°F·day) to fit an HDD candidate (CalTRACK 3.2.2.2.2).")
     minimum_total_cdd: float = _f(20.0, "Min. total CDD (°F·day) to fit a CDD candidate (CalTRACK 3.2.2.2.2).")
     beta_hdd_maximum_p_value: float = _f(

@@ -25,8 +25,10 @@ def _names(flags) -> set[str]:
 
 
 @pytest.mark.parametrize("model, expected_type, expected", [
-    (HEATING, "hdd_only", {"intercept_kwh_per_day": 500.0, "beta_hdd_kwh_per_hdd": 12.0, "heating_balance_point_f": 60.0}),
-    (COOLING, "cdd_only", {"intercept_kwh_per_day": 300.0, "beta_cdd_kwh_per_cdd": 20.0, "cooling_balance_point_f": 70.0}),
+    (HEATING, "hdd_only",
+     {"intercept_kwh_per_day": 500.0, "beta_hdd_kwh_per_hdd": 12.0, "heating_balance_point_f": 60.0}),
+    (COOLING, "cdd_only",
+     {"intercept_kwh_per_day": 300.0, "beta_cdd_kwh_per_cdd": 20.0, "cooling_balance_point_f": 70.0}),
     (BOTH, "hdd_cdd", {"intercept_kwh_per_day": 200.0, "beta_hdd_kwh_per_hdd": 8.0, "heating_balance_point_f": 55.0,
                        "beta_cdd_kwh_per_cdd": 15.0, "cooling_balance_point_f": 72.0}),
     (dict(intercept_kwh_per_day=400.0), "intercept_only", {"intercept_kwh_per_day": 400.0}),
@@ -179,9 +181,10 @@ def test_caltrack_daily_is_deterministic_and_stable_under_1e12_perturbation():
     first, second = fit_caltrack_daily(series), fit_caltrack_daily(series)
     assert first.to_dict() == second.to_dict()
     bumped = fit_caltrack_daily(_with(series, usage=series.usage_kwh * (1 + 1e-12), temp=series.temp_f * (1 + 1e-12)))
-    assert (bumped.model_type, bumped.parameters.get("heating_balance_point_f"),
-            bumped.parameters.get("cooling_balance_point_f")) == (
-        first.model_type, first.parameters.get("heating_balance_point_f"), first.parameters.get("cooling_balance_point_f"))
+    def key(model):
+        return (model.model_type, model.parameters.get("heating_balance_point_f"),
+                model.parameters.get("cooling_balance_point_f"))
+    assert key(bumped) == key(first)
     temps = synthetic_series(seed=10, **BOTH).temp_f
     before, after = first.predict_daily_kwh(temps).sum(), bumped.predict_daily_kwh(temps).sum()
     assert abs(after - before) / abs(before) < 1e-9
