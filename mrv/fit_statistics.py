@@ -74,6 +74,10 @@ class FitStatistics:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v)
                 for k, v in asdict(self).items()}
 
+    def ashrae_g14_acceptance(self, limits: _Limits) -> tuple[QualityFlag, ...]:
+        """Named flags for each ASHRAE G14 limit this fit fails (see :func:`ashrae_g14_acceptance`)."""
+        return ashrae_g14_acceptance(self, limits)
+
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "FitStatistics":
         """Inverse of :meth:`to_dict` (None → NaN)."""

@@ -14,6 +14,8 @@ Determinism: the same input gives the same model; near-ties in adjusted R² (wit
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from mrv.baselines.candidates import CandidateGrid, evaluate_candidates, select_best
@@ -27,6 +29,7 @@ from mrv.series import DailySeries
 
 __all__ = ["fit_caltrack_daily", "fit_usage_per_day_model"]
 
+_LOG = logging.getLogger(__name__)
 METHOD = "caltrack_daily"
 _N_PARAMETERS = {"intercept_only": 1, "hdd_only": 2, "cdd_only": 2, "hdd_cdd": 3}
 
@@ -103,6 +106,8 @@ def fit_caltrack_daily(
     predicted = model.predict_daily_kwh(temp)
     stats = compute_fit_statistics(
         np.where(np.isfinite(temp), usage, np.nan), predicted, _N_PARAMETERS.get(model_type, 0))
+    _LOG.debug("caltrack_daily: %s %s, disqualifications %s", model_type, params,
+               [flag.name for flag in disqualifications])
     metadata = {**meta, "baseline_start": baseline.dates[0].isoformat() if len(baseline) else None,
                 "baseline_end": baseline.dates[-1].isoformat() if len(baseline) else None}
     return BaselineModel(

@@ -70,6 +70,7 @@ def test_lag1_autocorrelation_gap_breaks_pairs():
 def test_ashrae_g14_acceptance(limits, cvrmse, nmbe, expected):
     stats = FitStatistics(100, 2, 0.9, 0.9, 1.0, cvrmse, nmbe, 10.0, 0.1)
     assert {flag.name for flag in ashrae_g14_acceptance(stats, limits)} == expected
+    assert stats.ashrae_g14_acceptance(limits) == ashrae_g14_acceptance(stats, limits)
 
 
 def test_fit_statistics_json_round_trip_with_nan():
