@@ -65,6 +65,8 @@ def producer_config(settings: Settings) -> dict[str, Any]:
         # Topics are created by the stack with explicit partitions; never let a typo create one.
         "allow.auto.create.topics": False,
         "logger": logging.getLogger("ingest_api.librdkafka"),  # librdkafka's own log lines, not stderr
+        # Connection failures reach error_cb (logged once per outage below), not one log line per retry.
+        "log_level": 2,
     }
 
 
@@ -174,12 +176,15 @@ class EventPublisher:
         )
 
     def _on_error(self, err: KafkaError) -> None:
-        """librdkafka's global errors (broker down, ...): logged; a fatal one replaces the producer."""
+        """librdkafka's global errors: logged (reconnect attempts only at debug); a fatal one replaces
+        the producer."""
         if err.fatal():
             log.error("Kafka producer fatal error, replacing the producer: %s", err.str())
             self._fatal_error = err
+        elif err.code() == KafkaError._TRANSPORT:
+            log.debug("Kafka connection failed, librdkafka reconnects: %s", err.str())
         else:
-            log.warning("Kafka producer error (librdkafka retries): %s", err.str())
+            log.warning("Kafka producer error, librdkafka retries: %s", err.str())
 
     def _poll_loop(self) -> None:
         while not self._stopping.is_set():
