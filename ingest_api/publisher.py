@@ -92,8 +92,11 @@ class _Acknowledgements:
             self.failed += 1
             self.first_error = self.first_error or err
         self.pending -= 1
-        if self.pending == 0:
-            self._loop.call_soon_threadsafe(self._resolve)
+        if self.pending == 0 and not self.done.done():  # done: the request gave up waiting (timeout)
+            try:
+                self._loop.call_soon_threadsafe(self._resolve)
+            except RuntimeError:  # the event loop is closed (shutdown): nobody is waiting any more
+                log.debug("delivery report after the event loop closed")
 
     def _resolve(self) -> None:
         if not self.done.done():  # the request may have timed out already
@@ -188,7 +191,10 @@ class EventPublisher:
 
     def _poll_loop(self) -> None:
         while not self._stopping.is_set():
-            self._producer.poll(_POLL_INTERVAL_S)
+            try:
+                self._producer.poll(_POLL_INTERVAL_S)
+            except Exception:  # a failing callback must not stop deliveries for every later request
+                log.exception("Kafka delivery callback failed")
             if self._fatal_error is not None:
                 self._replace_producer()
 

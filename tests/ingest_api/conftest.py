@@ -10,19 +10,17 @@ import os
 import shlex
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from fastapi.testclient import TestClient
 
-from carbon_stream.events import EmissionEvent
 from carbon_stream.settings import Settings
 from carbon_stream.topics import EMISSIONS
 from ingest_api.app import create_app
-from ingest_api.publisher import KafkaUnavailable
-from ingest_api.schemas import KafkaHealth
+from tests.utils.ingest_fakes import RefusingPublisher
 
 _KAFKA_CONTROL_TIMEOUT_S = 120
 
@@ -32,39 +30,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # ----- unit: fake publishers, no broker -------------------------------------------------------------
-
-class RefusingPublisher:
-    """For requests that must be refused before Kafka: any use fails the test."""
-
-    async def publish(self, events: Sequence[EmissionEvent]) -> None:
-        raise AssertionError(f"publisher reached with {len(events)} events")
-
-    async def kafka_health(self) -> KafkaHealth:
-        raise AssertionError("publisher reached")
-
-
-class RecordingPublisher:
-    """Acknowledges everything and remembers what it was given."""
-
-    def __init__(self) -> None:
-        self.published: list[EmissionEvent] = []
-
-    async def publish(self, events: Sequence[EmissionEvent]) -> None:
-        self.published.extend(events)
-
-    async def kafka_health(self) -> KafkaHealth:
-        return KafkaHealth(connected=True, brokers=1, topic=EMISSIONS.name, topic_partitions=EMISSIONS.partitions)
-
-
-class UnavailablePublisher:
-    """Kafka down: every publish fails like the real publisher after its timeout."""
-
-    async def publish(self, events: Sequence[EmissionEvent]) -> None:
-        raise KafkaUnavailable("test: broker down", [event.event_id for event in events])
-
-    async def kafka_health(self) -> KafkaHealth:
-        return KafkaHealth(connected=False, topic=EMISSIONS.name, error="test: broker down")
-
 
 @pytest.fixture
 def unit_settings() -> Settings:
