@@ -11,13 +11,13 @@ idempotence) replaces the producer, so one failure never poisons later requests.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import pydantic_core
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from carbon_stream.events import EmissionEvent
@@ -71,9 +71,8 @@ def producer_config(settings: Settings) -> dict[str, Any]:
 
 
 def encode_event(event: EmissionEvent) -> tuple[bytes, bytes]:
-    """Kafka key (org_id, UTF-8) and value (compact JSON of ``to_wire()``)."""
-    value = json.dumps(event.to_wire(), separators=(",", ":"), ensure_ascii=False)
-    return event.org_id.encode(), value.encode()
+    """Kafka key (org_id, UTF-8) and value (compact UTF-8 JSON of ``to_wire()``)."""
+    return event.org_id.encode(), pydantic_core.to_json(event.to_wire())
 
 
 class _Acknowledgements:

@@ -77,11 +77,7 @@ def _item_problems(indexed_items: Iterable[tuple[int, object]], received_at: dat
     return problems
 
 
-def _validate_batch(items: list[object], received_at: datetime, settings: Settings) -> list[EmissionEvent]:
-    try:
-        events = _EVENTS.validate_python(items)  # the common case: one call for the whole batch
-    except ValidationError:
-        raise InputRejected(422, _item_problems(enumerate(items), received_at, settings)) from None
+def _checked_event_times(events: list[EmissionEvent], received_at: datetime, settings: Settings) -> list[EmissionEvent]:
     problems = [problem for index, event in enumerate(events)
                 if (problem := _event_time_item(event, received_at, settings, index)) is not None]
     if problems:
@@ -89,8 +85,23 @@ def _validate_batch(items: list[object], received_at: datetime, settings: Settin
     return events
 
 
+def _validate_batch(items: list[object], received_at: datetime, settings: Settings) -> list[EmissionEvent]:
+    try:
+        events = _EVENTS.validate_python(items)  # the common case: one call for the whole batch
+    except ValidationError:
+        raise InputRejected(422, _item_problems(enumerate(items), received_at, settings)) from None
+    return _checked_event_times(events, received_at, settings)
+
+
 def parse_json_batch(body: bytes, received_at: datetime, settings: Settings) -> list[EmissionEvent]:
     """A JSON array of events, validated whole (422 lists every bad item) or 413 beyond the count."""
+    try:
+        events = _EVENTS.validate_json(body)  # the common case: parse and validate in one pass
+    except ValidationError:
+        events = None
+    if events is not None:
+        _check_count(len(events), settings)
+        return _checked_event_times(events, received_at, settings)
     try:
         items = pydantic_core.from_json(body)
     except ValueError as exc:
