@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, publisher: Publisher | None = N
             kafka_publisher.close()
 
     app = FastAPI(title="Carbon Stream ingest API", version="1.0.0", description=_DESCRIPTION, lifespan=lifespan)
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
     install_error_handlers(app, settings)
     app.include_router(emissions.build_router(settings))
     app.include_router(seed.router)

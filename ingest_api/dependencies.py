@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from carbon_stream.events import EmissionEvent
-from carbon_stream.settings import Settings, get_settings
+from carbon_stream.settings import Settings
 from ingest_api.errors import InputRejected
 from ingest_api.publisher import Publisher
 from ingest_api.schemas import ErrorItem, SeedEmissionIn
@@ -27,10 +27,16 @@ EVENT_MAX_BYTES = 64 * 1024  # one event is < 10 kB even with 20 attributes
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+# Dependencies are async and read app.state: FastAPI would run sync ones in a thread pool per request.
+async def get_app_settings(request: Request) -> Settings:
+    """The settings the app was created with (``create_app(settings)``; default ``get_settings()``)."""
+    return request.app.state.settings
 
 
-def get_publisher(request: Request) -> Publisher:
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+async def get_publisher(request: Request) -> Publisher:
     return request.app.state.publisher
 
 
