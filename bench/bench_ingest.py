@@ -169,10 +169,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765, help="loopback port for the ingest API under test")
     parser.add_argument("--single-requests", type=int, default=5000)
     parser.add_argument("--single-concurrency", type=int, default=16)
-    parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--batches", type=int, default=250)
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--batch-concurrency", type=int, default=2)
     parser.add_argument("--kafka-jars", type=Path, help="Kafka jars folder: also run ProducerPerformance")
+    parser.add_argument("--perf-records", type=int, default=2_000_000,
+                        help="ProducerPerformance records (enough to get past the JVM's warm-up)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/ingest.json"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -191,9 +193,9 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     if args.kafka_jars:
-        log.info("ProducerPerformance: %d records", results["batch"]["events"])
+        log.info("ProducerPerformance: %d records", args.perf_records)
         results["producer_performance"] = bench_producer_performance(
-            args.kafka_jars, args.bootstrap, results["batch"]["events"], int(results["batch"]["mean_event_bytes"]))
+            args.kafka_jars, args.bootstrap, args.perf_records, int(results["batch"]["mean_event_bytes"]))
     results["environment"] = {"cpus": os.cpu_count(), "load_average_1m": os.getloadavg()[0],
                               "bootstrap": args.bootstrap, "uvicorn_workers": 1,
                               "measured_at": datetime.now(timezone.utc).isoformat()}
