@@ -46,40 +46,7 @@ class KafkaUnavailable(Exception):
 class Publisher(Protocol):
     """What the routes need; tests substitute fakes that need no broker."""
 
-    async def publish(self, events: Sequence[EmissionEvent]) -> None:
-        """Return once Kafka acknowledged every event; raise KafkaUnavailable otherwise (bounded)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._timeout_s
-        acks = _Acknowledgements(loop, len(events))
-        event_ids = [event.event_id for event in events]
-        for position, event in enumerate(events):
-            key, value = encode_event(event)
-            while not self._try_produce(key, value, acks, event_ids):  # local queue full: wait, bounded
-                if loop.time() >= deadline:
-                    raise KafkaUnavailable("the producer's local queue stayed full", event_ids)
-                await asyncio.sleep(_QUEUE_FULL_BACKOFF_S)
-            if position % _PRODUCE_YIELD_EVERY == _PRODUCE_YIELD_EVERY - 1:
-                await asyncio.sleep(0)
-        try:
-            await asyncio.wait_for(acks.done, timeout=max(0.0, deadline - loop.time()))
-        except TimeoutError:
-            raise KafkaUnavailable(
-                f"{acks.pending} of {len(events)} events not acknowledged within {self._timeout_s} s", event_ids
-            ) from None
-        if acks.failed:
-            raise KafkaUnavailable(
-                f"{acks.failed} of {len(events)} events not acknowledged ({acks.first_error.str()})", event_ids
-            )
-
-    def _try_produce(self, key: bytes, value: bytes, acks: _Acknowledgements, event_ids: list[uuid.UUID]) -> bool:
-        """Hand one message to librdkafka; False when its local queue is full (BufferError)."""
-        try:
-            self._producer.produce(self._topic, value, key, on_delivery=acks.on_delivery)
-        except BufferError:
-            return False
-        except KafkaException as exc:
-            raise KafkaUnavailable(f"produce failed ({exc.args[0].str()})", event_ids) from None
-        return True
+    async def publish(self, events: Sequence[EmissionEvent]) -> None: ...
 
     async def kafka_health(self) -> KafkaHealth: ...
 
@@ -165,7 +132,11 @@ class EventPublisher:
         acks = _Acknowledgements(loop, len(events))
         event_ids = [event.event_id for event in events]
         for position, event in enumerate(events):
-            await self._produce(event, acks, deadline, event_ids)
+            key, value = encode_event(event)
+            while not self._try_produce(key, value, acks, event_ids):  # local queue full: wait, bounded
+                if loop.time() >= deadline:
+                    raise KafkaUnavailable("the producer's local queue stayed full", event_ids)
+                await asyncio.sleep(_QUEUE_FULL_BACKOFF_S)
             if position % _PRODUCE_YIELD_EVERY == _PRODUCE_YIELD_EVERY - 1:
                 await asyncio.sleep(0)
         try:
@@ -179,21 +150,15 @@ class EventPublisher:
                 f"{acks.failed} of {len(events)} events not acknowledged ({acks.first_error.str()})", event_ids
             )
 
-    async def _produce(
-        self, event: EmissionEvent, acks: _Acknowledgements, deadline: float, event_ids: list[uuid.UUID]
-    ) -> None:
-        key, value = encode_event(event)
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                self._producer.produce(self._topic, value, key, on_delivery=acks.on_delivery)
-                return
-            except BufferError:  # librdkafka's local queue is full: wait for deliveries, bounded
-                if loop.time() >= deadline:
-                    raise KafkaUnavailable("the producer's local queue stayed full", event_ids) from None
-                await asyncio.sleep(_QUEUE_FULL_BACKOFF_S)
-            except KafkaException as exc:
-                raise KafkaUnavailable(f"produce failed ({exc.args[0].str()})", event_ids) from None
+    def _try_produce(self, key: bytes, value: bytes, acks: _Acknowledgements, event_ids: list[uuid.UUID]) -> bool:
+        """Hand one message to librdkafka; False when its local queue is full (BufferError)."""
+        try:
+            self._producer.produce(self._topic, value, key, on_delivery=acks.on_delivery)
+        except BufferError:
+            return False
+        except KafkaException as exc:
+            raise KafkaUnavailable(f"produce failed ({exc.args[0].str()})", event_ids) from None
+        return True
 
     async def kafka_health(self) -> KafkaHealth:
         """Broker metadata through the producer's own connections (one cheap metadata request)."""

@@ -74,3 +74,44 @@ def test_fatal_producer_error_fails_waiting_requests_now_and_replaces_the_produc
         assert publisher._producer is not first_producer
     finally:
         publisher.close()
+
+
+class _FullQueueProducer:
+    """Stands in for librdkafka: the local queue is full for the first ``full_for`` produce calls."""
+
+    def __init__(self, full_for: int) -> None:
+        self.full_for = full_for
+        self.queued: list = []
+
+    def produce(self, topic, value, key, on_delivery) -> None:
+        if self.full_for > 0:
+            self.full_for -= 1
+            raise BufferError("Local: Queue full")
+        self.queued.append(on_delivery)
+
+    def poll(self, timeout: float) -> int:
+        delivered, self.queued = self.queued, []
+        for on_delivery in delivered:
+            on_delivery(None, None)
+        time.sleep(min(timeout, 0.01))
+        return len(delivered)
+
+    def flush(self, timeout: float) -> int:
+        return 0
+
+
+@pytest.mark.parametrize(("full_for", "accepted"), [(3, True), (10**9, False)])
+def test_full_local_queue_waits_for_room_but_never_past_the_send_timeout(full_for, accepted):
+    publisher = EventPublisher(UNREACHABLE)
+    publisher._producer = _FullQueueProducer(full_for)
+    publisher.start()
+    try:
+        started = time.monotonic()
+        if accepted:
+            asyncio.run(publisher.publish([_event(), _event()]))
+        else:
+            with pytest.raises(KafkaUnavailable, match="queue stayed full"):
+                asyncio.run(publisher.publish([_event()]))
+        assert time.monotonic() - started < UNREACHABLE.kafka_send_timeout_s + 0.5
+    finally:
+        publisher.close()
