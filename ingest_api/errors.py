@@ -67,14 +67,11 @@ def _error_response(status_code: int, body: ErrorBody, headers: dict[str, str] |
 
 
 def _fastapi_validation_errors(errors: Iterable[Mapping[str, Any]]) -> list[ErrorItem]:
-    """FastAPI's own locs already start with body/query/path; JSON decode errors carry a position."""
+    """Errors of parameters FastAPI validates itself (query, path, header): locs start with their kind."""
     items = []
     for error in errors:
         loc = list(error["loc"])
-        if error.get("type") == "json_invalid":
-            items.append(ErrorItem(loc=["body"], field="body", msg=f"Invalid JSON: {error['ctx']['error']}"))
-            continue
-        field = next((part for part in reversed(loc[1:]) if isinstance(part, str)), loc[0] if loc else "body")
+        field = next((part for part in loc[1:] if isinstance(part, str)), loc[0] if loc else "body")
         items.append(ErrorItem(loc=loc, field=str(field), msg=_reason(error)))
     return items
 

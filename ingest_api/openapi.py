@@ -29,7 +29,8 @@ def event_body() -> dict[str, Any]:
 
 
 def batch_body(settings: Settings) -> dict[str, Any]:
-    array = {"type": "array", "items": _schema(EmissionEvent), "minItems": 1, "maxItems": settings.batch_max_events}
+    array = {"type": "array", "items": _schema(EmissionEvent), "minItems": 1,
+             "maxItems": settings.batch_max_events}
     ndjson_example = "\n".join(json.dumps(event) for event in (EMISSION_EXAMPLE, _MINIMAL_EXAMPLE)) + "\n"
     return {"requestBody": {"required": True, "content": {
         "application/json": {"schema": array, "example": [EMISSION_EXAMPLE, _MINIMAL_EXAMPLE]},

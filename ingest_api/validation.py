@@ -77,7 +77,8 @@ def _item_problems(indexed_items: Iterable[tuple[int, object]], received_at: dat
     return problems
 
 
-def _checked_event_times(events: list[EmissionEvent], received_at: datetime, settings: Settings) -> list[EmissionEvent]:
+def _checked_event_times(events: list[EmissionEvent], received_at: datetime,
+                         settings: Settings) -> list[EmissionEvent]:
     problems = [problem for index, event in enumerate(events)
                 if (problem := _event_time_item(event, received_at, settings, index)) is not None]
     if problems:

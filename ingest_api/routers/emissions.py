@@ -46,7 +46,9 @@ def build_router(settings: Settings) -> APIRouter:
     router.add_api_route(
         "/batch", post_emission_batch, methods=["POST"], status_code=status.HTTP_202_ACCEPTED,
         summary="Publish a batch of emission events (JSON array or NDJSON)",
-        description=_BATCH_DESCRIPTION.format(max_events=settings.batch_max_events, max_bytes=settings.batch_max_bytes),
+        description=_BATCH_DESCRIPTION.format(
+            max_events=settings.batch_max_events, max_bytes=settings.batch_max_bytes
+        ),
         responses=error_responses(413, 415, 422, 503), openapi_extra=batch_body(settings),
     )
     return router

@@ -67,7 +67,8 @@ def emissions_topic(kafka_bootstrap: str) -> str:
     """``emissions.v1`` as topics.py defines it, created if missing."""
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
     if EMISSIONS.name not in admin.list_topics(timeout=10).topics:
-        topic = NewTopic(EMISSIONS.name, EMISSIONS.partitions, 1, config={"retention.ms": str(EMISSIONS.retention_ms)})
+        topic = NewTopic(EMISSIONS.name, EMISSIONS.partitions, 1,
+                         config={"retention.ms": str(EMISSIONS.retention_ms)})
         future = admin.create_topics([topic])[EMISSIONS.name]
         try:
             future.result(timeout=30)

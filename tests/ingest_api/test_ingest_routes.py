@@ -6,9 +6,12 @@ import json
 import uuid
 
 import pytest
+from fastapi.testclient import TestClient
+
+from ingest_api.app import create_app
 
 from tests.utils.ingest_events import event_body, ndjson
-from tests.utils.ingest_fakes import RecordingPublisher, UnavailablePublisher
+from tests.utils.ingest_fakes import RecordingPublisher, RefusingPublisher, UnavailablePublisher
 
 JSON = {"content-type": "application/json"}
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -63,7 +66,8 @@ def test_batch_declared_content_length_over_max_is_413(refusing_client, unit_set
     headers = {**JSON, "content-length": str(unit_settings.batch_max_bytes + 1)}
     # The body itself is small: the declared length alone is refused, before reading.
     response = refusing_client.post("/v1/emissions/batch", content=b"[]", headers=headers)
-    assert _assert_error_shape(response, 413)[0]["msg"].startswith(f"body is larger than {unit_settings.batch_max_bytes}")
+    detail = _assert_error_shape(response, 413)
+    assert detail[0]["msg"].startswith(f"body is larger than {unit_settings.batch_max_bytes}")
 
 
 def test_batch_streamed_body_over_max_bytes_is_413_without_content_length(refusing_client, unit_settings):
@@ -108,7 +112,8 @@ def test_batch_202_returns_all_ids_in_order_including_generated(client_with, as_
             response = client.post("/v1/emissions/batch", json=bodies)
     assert response.status_code == 202
     event_ids = response.json()["event_ids"]
-    assert response.json()["count"] == 3 and event_ids[0] == bodies[0]["event_id"] and event_ids[2] == bodies[2]["event_id"]
+    assert response.json()["count"] == 3
+    assert (event_ids[0], event_ids[2]) == (bodies[0]["event_id"], bodies[2]["event_id"])
     assert uuid.UUID(event_ids[1])
     assert [str(event.event_id) for event in publisher.published] == event_ids
 
@@ -149,6 +154,18 @@ def test_other_http_errors_use_the_same_shape(refusing_client, method, path, sta
     _assert_error_shape(getattr(refusing_client, method)(path), status)
 
 
+def test_parameters_validated_by_fastapi_use_the_same_422_shape(unit_settings):
+    app = create_app(unit_settings, publisher=RefusingPublisher())
+
+    @app.get("/probe")
+    async def probe(limit: int) -> int:  # stands for any future query parameter
+        return limit
+
+    with TestClient(app) as client:
+        detail = _assert_error_shape(client.get("/probe", params={"limit": "many"}), 422)
+    assert (detail[0]["loc"], detail[0]["field"]) == (["query", "limit"], "limit")
+
+
 @pytest.mark.parametrize(("publisher", "status", "state"), [
     (RecordingPublisher(), 200, "ok"), (UnavailablePublisher(), 503, "degraded"),
 ])
@@ -168,5 +185,6 @@ def test_openapi_documents_contract_examples_and_batch_limits(refusing_client, u
     assert {"202", "413", "415", "422", "503"} <= single["responses"].keys()
     batch = paths["/v1/emissions/batch"]["post"]
     assert {"application/json", "application/x-ndjson"} == batch["requestBody"]["content"].keys()
-    assert f"At most {unit_settings.batch_max_events} events and {unit_settings.batch_max_bytes} bytes" in batch["description"]
+    limits = f"At most {unit_settings.batch_max_events} events and {unit_settings.batch_max_bytes} bytes"
+    assert limits in batch["description"]
     assert "idempotent" in batch["description"]
