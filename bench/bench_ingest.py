@@ -1,0 +1,209 @@
+"""Ingest API throughput on loopback: single POST req/s with p50/p99 latency, batch POST events/s,
+and (with ``--kafka-jars``) Kafka's own ProducerPerformance on the same broker as the box's limit.
+
+Starts ``uvicorn ingest_api.app:app`` (1 worker) as a separate process against ``--bootstrap``, drives
+it with a minimal keep-alive HTTP/1.1 client (so the client costs little CPU), writes JSON to
+``--out`` and prints a table. Bounded: every phase sends a fixed number of requests.
+
+    .venv/bin/python bench/bench_ingest.py --bootstrap localhost:9092 --kafka-jars .jars/kafka
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from confluent_kafka.admin import AdminClient, NewTopic
+
+log = logging.getLogger("bench_ingest")
+
+PERF_TOPIC = "bench.producer-perf"  # ProducerPerformance writes random bytes: never to emissions.v1
+_SERVER_START_TIMEOUT_S = 30
+
+
+def _event(org_index: int) -> dict:
+    return {"event_id": str(uuid.uuid4()), "org_id": f"bench-org-{org_index % 100}",
+            "occurred_at": datetime.now(timezone.utc).isoformat(), "co2e_kg": 12.345678, "scope": 1 + org_index % 3,
+            "category": "purchased_electricity", "source": "bench"}
+
+
+def _http_request(path: str, body: bytes, content_type: str) -> bytes:
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+    writer.write(request)
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return status
+
+
+async def _drive(port: int, requests: list[bytes], concurrency: int) -> tuple[float, list[float], dict[int, int]]:
+    """Send every request over ``concurrency`` keep-alive connections: wall s, latencies s, statuses."""
+    pending = iter(requests)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for request in pending:
+            started = time.perf_counter()
+            status = await _exchange(reader, writer, request)
+            latencies.append(time.perf_counter() - started)
+            statuses[status] = statuses.get(status, 0) + 1
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies, statuses
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (all threads), from /proc: robust on a shared box."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _with_server_cpu(pid: int, phase, *args) -> dict:
+    before = _cpu_s(pid)
+    result = phase(*args)
+    result["server_cpu_s"] = round(_cpu_s(pid) - before, 2)
+    return result
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def bench_single(port: int, count: int, concurrency: int) -> dict:
+    requests = [_http_request("/v1/emissions", json.dumps(_event(i)).encode(), "application/json")
+                for i in range(count)]
+    wall_s, latencies, statuses = asyncio.run(_drive(port, requests, concurrency))
+    return {"requests": count, "concurrency": concurrency, "statuses": statuses, "wall_s": round(wall_s, 3),
+            "req_per_s": round(count / wall_s, 1), "p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
+            "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2)}
+
+
+def bench_batch(port: int, batches: int, batch_size: int, concurrency: int) -> dict:
+    requests = [_http_request("/v1/emissions/batch",
+                              json.dumps([_event(b * batch_size + i) for i in range(batch_size)]).encode(),
+                              "application/json") for b in range(batches)]
+    wall_s, latencies, statuses = asyncio.run(_drive(port, requests, concurrency))
+    events = batches * batch_size
+    return {"batches": batches, "batch_size": batch_size, "concurrency": concurrency, "statuses": statuses,
+            "events": events, "wall_s": round(wall_s, 3), "events_per_s": round(events / wall_s, 1),
+            "batch_p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
+            "batch_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+            "mean_event_bytes": round(statistics.mean(len(r) for r in requests) / batch_size, 1)}
+
+
+def bench_producer_performance(jars: Path, bootstrap: str, records: int, record_size: int) -> dict:
+    """Kafka's ProducerPerformance with the ingest API's guarantees (acks=all, idempotent)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    if PERF_TOPIC not in admin.list_topics(timeout=10).topics:
+        admin.create_topics([NewTopic(PERF_TOPIC, 4, 1, config={"retention.ms": "3600000"})])[PERF_TOPIC].result(30)
+    command = ["java", "-cp", f"{jars}/*", "org.apache.kafka.tools.ProducerPerformance", "--topic", PERF_TOPIC,
+               "--num-records", str(records), "--record-size", str(record_size), "--throughput", "-1",
+               "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all", "enable.idempotence=true"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600).stdout
+    summary = output.strip().splitlines()[-1]
+    per_s = float(re.search(r"([\d.]+) records/sec", summary).group(1))
+    return {"records": records, "record_size": record_size, "events_per_s": per_s, "summary": summary}
+
+
+def _start_server(port: int, bootstrap: str) -> subprocess.Popen:
+    env = {**os.environ, "CS_KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "ingest_api.app:app", "--host", "127.0.0.1",
+                               "--port", str(port), "--workers", "1", "--log-level", "warning",
+                               "--no-access-log"], env=env)
+    deadline = time.monotonic() + _SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=5) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise RuntimeError(f"ingest API did not become healthy on port {port} within {_SERVER_START_TIMEOUT_S} s")
+
+
+def _table(results: dict) -> str:
+    single, batch = results["single"], results["batch"]
+    rows = [("single POST /v1/emissions", f"{single['req_per_s']:,.0f} req/s",
+             f"p50 {single['p50_ms']} ms, p99 {single['p99_ms']} ms, "
+             f"{single['server_cpu_s'] / single['requests'] * 1e6:,.0f} us server CPU/request"),
+            ("batch POST /v1/emissions/batch", f"{batch['events_per_s']:,.0f} events/s",
+             f"{batch['batch_size']} events/batch, p99 {batch['batch_p99_ms']} ms/batch, "
+             f"{batch['server_cpu_s'] / batch['events'] * 1e6:.1f} us server CPU/event")]
+    if "producer_performance" in results:
+        limit = results["producer_performance"]["events_per_s"]
+        rows.append(("Kafka ProducerPerformance (limit)", f"{limit:,.0f} events/s",
+                     f"batch ingest = {results['batch']['events_per_s'] / limit:.0%} of it"))
+    width = max(len(row[0]) for row in rows)
+    return "\n".join(f"{name:<{width}}  {rate:>18}  {note}" for name, rate, note in rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bootstrap", default="localhost:9092", help="Kafka bootstrap servers")
+    parser.add_argument("--port", type=int, default=8765, help="loopback port for the ingest API under test")
+    parser.add_argument("--single-requests", type=int, default=5000)
+    parser.add_argument("--single-concurrency", type=int, default=16)
+    parser.add_argument("--batches", type=int, default=250)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--batch-concurrency", type=int, default=2)
+    parser.add_argument("--kafka-jars", type=Path, help="Kafka jars folder: also run ProducerPerformance")
+    parser.add_argument("--perf-records", type=int, default=2_000_000,
+                        help="ProducerPerformance records (enough to get past the JVM's warm-up)")
+    parser.add_argument("--out", type=Path, default=Path("bench/results/ingest.json"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    server = _start_server(args.port, args.bootstrap)
+    try:
+        log.info("warm-up")
+        bench_single(args.port, 500, args.single_concurrency)
+        log.info("single POST: %d requests", args.single_requests)
+        results = {"single": _with_server_cpu(server.pid, bench_single, args.port, args.single_requests,
+                                              args.single_concurrency)}
+        log.info("batch POST: %d × %d events", args.batches, args.batch_size)
+        results["batch"] = _with_server_cpu(server.pid, bench_batch, args.port, args.batches, args.batch_size,
+                                            args.batch_concurrency)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if args.kafka_jars:
+        log.info("ProducerPerformance: %d records", args.perf_records)
+        results["producer_performance"] = bench_producer_performance(
+            args.kafka_jars, args.bootstrap, args.perf_records, int(results["batch"]["mean_event_bytes"]))
+    results["environment"] = {"cpus": os.cpu_count(), "load_average_1m": os.getloadavg()[0],
+                              "bootstrap": args.bootstrap, "uvicorn_workers": 1,
+                              "measured_at": datetime.now(timezone.utc).isoformat()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(_table(results))  # the table is this tool's output; progress goes to logging
+    log.info("results written to %s", args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Pure parsing and validation of request bodies into :class:`EmissionEvent`s (no I/O, no Kafka).
+
+Every problem is collected, not only the first: a client fixes a whole batch in one round trip.
+Raises :class:`InputRejected` (422, or 413 for too many events); returns validated events otherwise.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+import pydantic_core
+from pydantic import TypeAdapter, ValidationError
+
+from carbon_stream.events import EmissionEvent, event_time_problem
+from carbon_stream.settings import Settings
+from ingest_api.errors import InputRejected, error_items
+from ingest_api.schemas import ErrorItem, SeedEmissionIn
+
+__all__ = ["SEED_CATEGORY", "SEED_SOURCE", "parse_event", "parse_json_batch", "parse_ndjson_batch", "parse_seed"]
+
+SEED_CATEGORY = "unspecified"
+SEED_SOURCE = "seed-compat POST /emissions"
+_SEED_FIELD_NAMES = {"org_id": "organizationId", "co2e_kg": "value"}
+_EVENTS = TypeAdapter(list[EmissionEvent])
+
+
+def _body_problem(msg: str) -> InputRejected:
+    return InputRejected(422, [ErrorItem(loc=["body"], field="body", msg=msg)])
+
+
+def _event_time_item(event: EmissionEvent, received_at: datetime, settings: Settings,
+                     index: int | None = None) -> ErrorItem | None:
+    reason = event_time_problem(
+        event.occurred_at, received_at,
+        horizon_days=settings.correction_horizon_days, max_future_skew_s=settings.max_future_skew_s,
+    )
+    if reason is None:
+        return None
+    loc: list[str | int] = ["body", "occurred_at"] if index is None else ["body", index, "occurred_at"]
+    return ErrorItem(loc=loc, field="occurred_at", msg=reason, index=index)
+
+
+def parse_event(body: bytes, received_at: datetime, settings: Settings) -> EmissionEvent:
+    """One event from a JSON object: the contract, then the event-time rule (horizon, future skew)."""
+    try:
+        event = EmissionEvent.model_validate_json(body)
+    except ValidationError as exc:
+        raise InputRejected(422, error_items(exc.errors())) from None
+    problem = _event_time_item(event, received_at, settings)
+    if problem is not None:
+        raise InputRejected(422, [problem])
+    return event
+
+
+def _check_count(count: int, settings: Settings) -> None:
+    if count > settings.batch_max_events:
+        msg = f"batch has {count} events; the maximum is {settings.batch_max_events} (split it)"
+        raise InputRejected(413, [ErrorItem(loc=["body"], field="body", msg=msg)])
+    if count == 0:
+        raise _body_problem("batch has no events")
+
+
+def _item_problems(indexed_items: Iterable[tuple[int, object]], received_at: datetime,
+                   settings: Settings) -> list[ErrorItem]:
+    """Every problem of every item, by index: contract first, then the event-time rule."""
+    problems: list[ErrorItem] = []
+    for index, item in indexed_items:
+        try:
+            event = EmissionEvent.model_validate(item)
+        except ValidationError as exc:
+            problems += error_items(exc.errors(), prefix=("body", index), index=index)
+            continue
+        problem = _event_time_item(event, received_at, settings, index)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def _checked_event_times(events: list[EmissionEvent], received_at: datetime,
+                         settings: Settings) -> list[EmissionEvent]:
+    problems = [problem for index, event in enumerate(events)
+                if (problem := _event_time_item(event, received_at, settings, index)) is not None]
+    if problems:
+        raise InputRejected(422, problems)
+    return events
+
+
+def _validate_batch(items: list[object], received_at: datetime, settings: Settings) -> list[EmissionEvent]:
+    try:
+        events = _EVENTS.validate_python(items)  # the common case: one call for the whole batch
+    except ValidationError:
+        raise InputRejected(422, _item_problems(enumerate(items), received_at, settings)) from None
+    return _checked_event_times(events, received_at, settings)
+
+
+def parse_json_batch(body: bytes, received_at: datetime, settings: Settings) -> list[EmissionEvent]:
+    """A JSON array of events, validated whole (422 lists every bad item) or 413 beyond the count."""
+    try:
+        events = _EVENTS.validate_json(body)  # the common case: parse and validate in one pass
+    except ValidationError:
+        events = None
+    if events is not None:
+        _check_count(len(events), settings)
+        return _checked_event_times(events, received_at, settings)
+    try:
+        items = pydantic_core.from_json(body)
+    except ValueError as exc:
+        raise _body_problem(f"Invalid JSON: {exc}") from None
+    if not isinstance(items, list):
+        raise _body_problem("must be a JSON array of events (or NDJSON with Content-Type application/x-ndjson)")
+    _check_count(len(items), settings)
+    return _validate_batch(items, received_at, settings)
+
+
+def parse_ndjson_batch(body: bytes, received_at: datetime, settings: Settings) -> list[EmissionEvent]:
+    """One JSON event per line; blank lines are skipped, so ``index`` counts events, not lines."""
+    lines = [line for line in body.split(b"\n") if line.strip()]
+    _check_count(len(lines), settings)
+    items: dict[int, object] = {}
+    malformed: list[ErrorItem] = []
+    for index, line in enumerate(lines):
+        try:
+            items[index] = pydantic_core.from_json(line)
+        except ValueError as exc:
+            malformed.append(ErrorItem(loc=["body", index], field="body", msg=f"Invalid JSON: {exc}", index=index))
+    if malformed:
+        problems = malformed + _item_problems(items.items(), received_at, settings)
+        raise InputRejected(422, sorted(problems, key=lambda problem: problem.index))
+    return _validate_batch(list(items.values()), received_at, settings)
+
+
+def parse_seed(body: bytes, received_at: datetime) -> tuple[SeedEmissionIn, EmissionEvent]:
+    """The older system's body → an EmissionEvent received now (scope default: SEED_DEFAULT_SCOPE).
+
+    Problems name the older system's fields (``organizationId``, ``value``), not the contract's.
+    """
+    try:
+        seed = SeedEmissionIn.model_validate_json(body)
+        event = EmissionEvent(
+            event_id=uuid.uuid4(), org_id=str(seed.organizationId), occurred_at=received_at,
+            co2e_kg=seed.value, scope=seed.scope, category=SEED_CATEGORY, source=SEED_SOURCE,
+        )
+    except ValidationError as exc:
+        renamed = [{**error, "loc": tuple(_SEED_FIELD_NAMES.get(str(part), part) for part in error["loc"])}
+                   for error in exc.errors()]
+        raise InputRejected(422, error_items(renamed)) from None
+    return seed, event

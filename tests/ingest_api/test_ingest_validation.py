@@ -1,0 +1,173 @@
+"""Pure parsing/validation of ingest bodies: no app, no broker."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+from carbon_stream.settings import Settings
+from ingest_api.errors import InputRejected
+from ingest_api.schemas import SEED_DEFAULT_SCOPE
+from ingest_api.validation import (
+    SEED_CATEGORY, parse_event, parse_json_batch, parse_ndjson_batch, parse_seed,
+)
+from tests.utils.ingest_events import event_body, ndjson
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+SETTINGS = Settings(batch_max_events=5, correction_horizon_days=35, max_future_skew_s=300)
+
+
+def _rejected(call, *args) -> InputRejected:
+    with pytest.raises(InputRejected) as caught:
+        call(*args)
+    return caught.value
+
+
+def _body(**overrides) -> bytes:
+    return json.dumps(event_body(**{"occurred_at": (NOW - timedelta(hours=1)).isoformat(), **overrides})).encode()
+
+
+def test_parse_event_valid_keeps_fields_and_quantizes_co2e_kg():
+    event = parse_event(_body(co2e_kg=0.1234567, org_id="acme"), NOW, SETTINGS)
+    assert event.org_id == "acme"
+    assert event.co2e_kg == Decimal("0.123457")
+
+
+def test_parse_event_generates_event_id_when_absent():
+    assert parse_event(_body(event_id=None), NOW, SETTINGS).event_id is not None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "reason"),
+    [
+        ({"co2e_kg": -1}, "co2e_kg", ">= 0"),
+        ({"co2e_kg": "NaN"}, "co2e_kg", "finite"),
+        ({"co2e_kg": True}, "co2e_kg", "number"),
+        ({"co2e_kg": 1e13}, "co2e_kg", "unit error"),
+        ({"scope": 4}, "scope", "less than or equal to 3"),
+        ({"scope": "1"}, "scope", "integer"),
+        ({"category": "Business Travel"}, "category", "pattern"),
+        ({"org_id": ""}, "org_id", "pattern"),
+        ({"occurred_at": "2026-11-23T08:00:00"}, "occurred_at", "timezone"),
+        ({"event_id": "not-a-uuid"}, "event_id", "UUID"),
+        ({"attributes": {"k": 1}}, "attributes", "string"),
+        ({"unexpected": 1}, "unexpected", "not permitted"),
+        ({"org_id": None}, "org_id", "required"),
+    ],
+)
+def test_parse_event_invalid_names_field_and_reason(overrides, field, reason):
+    problems = _rejected(parse_event, _body(**overrides), NOW, SETTINGS).problems
+    assert [(p.field, reason.lower() in p.msg.lower()) for p in problems] == [(field, True)]
+    assert problems[0].loc[:2] == ["body", field]
+
+
+def test_parse_event_older_than_horizon_names_the_horizon():
+    old = (NOW - timedelta(days=35, seconds=1)).isoformat()
+    rejected = _rejected(parse_event, _body(occurred_at=old), NOW, SETTINGS)
+    assert rejected.status_code == 422
+    assert rejected.problems[0].field == "occurred_at"
+    assert "correction horizon of 35 days" in rejected.problems[0].msg
+
+
+def test_parse_event_too_far_in_future_is_refused_within_skew_accepted():
+    assert parse_event(_body(occurred_at=(NOW + timedelta(seconds=299)).isoformat()), NOW, SETTINGS)
+    problem = _rejected(parse_event, _body(occurred_at=(NOW + timedelta(seconds=301)).isoformat()), NOW, SETTINGS)
+    assert (problem.problems[0].field, "300 s in the future" in problem.problems[0].msg) == ("occurred_at", True)
+
+
+@pytest.mark.parametrize("body", [b"", b"{", b"\xff\xfe{}", b"[]", b"42", b'"x"', b"null"])
+def test_parse_event_malformed_body_is_422_on_body(body):
+    rejected = _rejected(parse_event, body, NOW, SETTINGS)
+    assert rejected.status_code == 422
+    assert rejected.problems[0].field == "body"
+
+
+def test_parse_json_batch_lists_every_bad_item_with_index():
+    items = [event_body(), event_body(co2e_kg=-1, scope=9), event_body(),
+             event_body(occurred_at=(NOW - timedelta(days=40)).isoformat())]
+    for item in items[::2]:
+        item["occurred_at"] = NOW.isoformat()
+    problems = _rejected(parse_json_batch, json.dumps(items).encode(), NOW, SETTINGS).problems
+    assert sorted((p.index, p.field) for p in problems) == [(1, "co2e_kg"), (1, "scope"), (3, "occurred_at")]
+    assert all(p.loc[:2] == ["body", p.index] for p in problems)
+
+
+def test_parse_json_batch_valid_keeps_order():
+    items = [event_body(org_id=f"org-{i}", occurred_at=NOW.isoformat()) for i in range(5)]
+    events = parse_json_batch(json.dumps(items).encode(), NOW, SETTINGS)
+    assert [event.org_id for event in events] == [f"org-{i}" for i in range(5)]
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    (json.dumps([event_body()] * 6).encode(), 413),
+    (b"[]", 422),
+    (b'{"org_id": "x"}', 422),
+    (b"[1, 2", 422),
+])
+def test_parse_json_batch_count_and_shape(body, status):
+    assert _rejected(parse_json_batch, body, NOW, SETTINGS).status_code == status
+
+
+def test_parse_ndjson_batch_skips_blank_lines_and_indexes_events():
+    items = [event_body(occurred_at=NOW.isoformat()) for _ in range(3)]
+    body = b"\n" + ndjson(items[:2]) + b"\r\n\n" + ndjson(items[2:])
+    assert [str(e.event_id) for e in parse_ndjson_batch(body, NOW, SETTINGS)] == [i["event_id"] for i in items]
+
+
+def test_parse_ndjson_batch_reports_malformed_and_invalid_lines():
+    body = ndjson([event_body(occurred_at=NOW.isoformat())]) + b"{oops\n" + ndjson([event_body(scope=0)])
+    problems = _rejected(parse_ndjson_batch, body, NOW, SETTINGS).problems
+    assert [(p.index, p.field) for p in problems] == [(1, "body"), (2, "scope")]
+
+
+def test_parse_ndjson_batch_over_count_is_413():
+    assert _rejected(parse_ndjson_batch, ndjson([event_body()] * 6), NOW, SETTINGS).status_code == 413
+
+
+def test_parse_seed_maps_the_older_body():
+    seed, event = parse_seed(b'{"organizationId": 1, "value": 100}', NOW)
+    assert (event.org_id, event.co2e_kg, event.occurred_at) == ("1", Decimal("100.000000"), NOW)
+    assert (event.scope, event.category) == (SEED_DEFAULT_SCOPE, SEED_CATEGORY)
+    assert seed.organizationId == 1
+
+
+def test_parse_seed_optional_scope_and_extra_fields_ignored():
+    _, event = parse_seed(b'{"organizationId": "acme", "value": 2.5, "scope": 3, "note": "x"}', NOW)
+    assert (event.org_id, event.scope) == ("acme", 3)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (b'{"value": 1}', "organizationId"),
+    (b'{"organizationId": 1, "value": -5}', "value"),
+    (b'{"organizationId": 1, "value": "lots"}', "value"),
+    (b'{"organizationId": 1, "value": 1, "scope": 7}', "scope"),
+])
+def test_parse_seed_problems_use_the_older_field_names(body, field):
+    assert [p.field for p in _rejected(parse_seed, body, NOW).problems] == [field]
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=6),
+    max_leaves=20,
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200) | _JSON_VALUES.map(lambda v: json.dumps(v).encode()))
+def test_parsers_refuse_anything_invalid_with_input_rejected_only(body):
+    """Bad input is a 4xx, never an unexpected exception (which would be a 500)."""
+    for parse in (parse_event, parse_json_batch, parse_ndjson_batch):
+        try:
+            parse(body, NOW, SETTINGS)
+        except InputRejected as rejected:
+            assert rejected.status_code in (413, 422) and rejected.problems
+
+
+@given(st.decimals(min_value=0, max_value=10**12, allow_nan=False, places=9))
+def test_parse_event_accepts_any_non_negative_co2e_kg_and_keeps_6_decimals(amount):
+    event = parse_event(_body(co2e_kg=str(amount)), NOW, SETTINGS)
+    assert event.to_wire()["co2e_kg"] == str(amount.quantize(Decimal("0.000001")))
