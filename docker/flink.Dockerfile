@@ -24,7 +24,8 @@ RUN python3 -m venv /opt/venv \
 COPY --from=jars --chown=flink:flink /build/flink/*.jar /opt/flink/lib/
 # Checkpoints and savepoints live on a named volume shared by jobmanager and taskmanager; creating
 # the folder here gives the empty volume the flink user as owner on first mount.
-RUN mkdir -p /flink-data/checkpoints /flink-data/savepoints && chown -R flink:flink /flink-data
+RUN mkdir -p /flink-data/checkpoints /flink-data/savepoints /flink-data/jobs \
+ && chown -R flink:flink /flink-data
 COPY --chown=flink:flink carbon_stream /opt/carbon-stream/carbon_stream
 COPY --chown=flink:flink flink_jobs /opt/carbon-stream/flink_jobs
 COPY --chown=flink:flink docker/submit-jobs.sh /opt/carbon-stream/submit-jobs.sh

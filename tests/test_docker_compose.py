@@ -131,11 +131,12 @@ def test_compose_flink_config_matches_the_local_cluster(services):
         assert "-duser.timezone=utc" in docker["env.java.opts.taskmanager"]
 
 
-def test_compose_flink_checkpoints_are_on_a_volume_shared_by_jobmanager_and_taskmanager(compose, services):
+def test_compose_flink_checkpoints_are_on_a_volume_shared_by_the_flink_services(compose, services):
+    """The job-submitter reads them too: it resumes a job from its latest checkpoint."""
     props = _flink_properties(services["jobmanager"])
     for key in ("execution.checkpointing.dir", "execution.checkpointing.savepoint-dir"):
         path = props[key].removeprefix("file://")
-        for name in ("jobmanager", "taskmanager"):
+        for name in ("jobmanager", "taskmanager", "job-submitter"):
             mounts = [m.split(":") for m in services[name]["volumes"]]
             assert any(path.startswith(target) and source in compose["volumes"] for source, target in mounts)
 
