@@ -12,8 +12,10 @@ RUN mvn -q -B -f /build/pom.xml -Pflink dependency:copy-dependencies \
 FROM flink:${FLINK_VERSION}-java17
 ARG FLINK_VERSION
 USER root
-# A virtualenv because Ubuntu's system Python refuses pip installs (PEP 668). The job is SQL only,
-# so the client needs PyFlink and the settings/event modules, not the whole requirements.in.
+# Ubuntu 24.04's Python 3.12 (the app image and .venv use 3.11: every compiled package pinned in
+# requirements.lock has a cp312 wheel), in a virtualenv because the system Python refuses pip
+# installs (PEP 668). The job is SQL only: the client needs PyFlink and the settings/event
+# modules, not the whole requirements.in.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv \
  && rm -rf /var/lib/apt/lists/*
