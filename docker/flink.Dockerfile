@@ -12,8 +12,8 @@ RUN mvn -q -B -f /build/pom.xml -Pflink dependency:copy-dependencies \
 FROM flink:${FLINK_VERSION}-java17
 ARG FLINK_VERSION
 USER root
-# Ubuntu 24.04's Python 3.12 (the app image and .venv use 3.11: every compiled package pinned in
-# requirements.lock has a cp312 wheel), in a virtualenv because the system Python refuses pip
+# Ubuntu 24.04's Python 3.12 (the app image and .venv use 3.11; each compiled package installed
+# here has a cp312 wheel at its requirements.lock pin), in a virtualenv as the system Python refuses pip
 # installs (PEP 668). The job is SQL only: the client needs PyFlink and the settings/event
 # modules, not the whole requirements.in.
 RUN apt-get update \
