@@ -58,7 +58,7 @@ psql: venv ## SQL shell on the aggregates (writer role)
 jobs: venv ## list Flink jobs
 	@$(STACK) --profile $(PROFILE) jobs list
 
-submit: venv ## submit JOB (default emissions_rollup) unless it runs
+submit: venv ## submit JOB (default emissions_rollup) unless it runs, restoring its newest savepoint or checkpoint
 	@$(STACK) --profile $(PROFILE) jobs submit $(JOB)
 
 cancel: venv ## cancel JOB (no savepoint)

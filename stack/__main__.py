@@ -23,7 +23,7 @@ def up(profile: Profile, args: argparse.Namespace) -> None:
     flink.start(profile)
     if not args.no_jobs:
         for name in jobs.JOBS:
-            jobs.submit(profile, name)
+            jobs.start_or_restore(profile, name)
     for service in services.services(profile, args.rate):
         if (service.name == "demo-producer" and args.no_producer) or (service.port and args.no_apis):
             continue
@@ -46,10 +46,24 @@ Carbon Stream ({profile.name}) is up:
 def down(profile: Profile, _: argparse.Namespace) -> None:
     for service in reversed(services.services(profile)):
         services.stop(profile, service)
+    _stop_jobs_with_savepoints(profile)
     flink.stop(profile)
     kafka.stop(profile)
     if not profile.external_database_url:
         postgres.stop(profile)
+
+
+def _stop_jobs_with_savepoints(profile: Profile) -> None:
+    """Savepoint every running job so the next ``up`` resumes it exactly where it stopped."""
+    try:
+        running = [j["name"] for j in jobs.list_jobs(profile) if j["state"] == "RUNNING"]
+    except Exception:  # JobManager already down: its retained checkpoints are used instead
+        return
+    for name in running:
+        try:
+            jobs.stop_with_savepoint(profile, name)
+        except (RuntimeError, TimeoutError) as error:
+            log.warning("!! no savepoint for %s (%s): the next start uses its last checkpoint", name, error)
 
 
 def clean(profile: Profile, args: argparse.Namespace) -> None:
@@ -82,7 +96,7 @@ def job_command(profile: Profile, args: argparse.Namespace) -> None:
     if args.action == "list":
         print(json.dumps(jobs.list_jobs(profile), indent=2))
     elif args.action == "submit":
-        jobs.submit(profile, args.job)
+        jobs.start_or_restore(profile, args.job)
     elif args.action == "cancel":
         jobs.cancel(profile, args.job)
     elif args.action == "savepoint":

@@ -19,7 +19,7 @@ from stack.proc import wait_until
 from stack.profile import REPO, Profile
 
 __all__ = ["JOBS", "list_jobs", "find_running", "submit", "cancel", "stop_with_savepoint", "resume",
-           "latest_savepoint"]
+           "latest_savepoint", "latest_snapshot", "start_or_restore"]
 
 log = logging.getLogger("stack")
 JOBS = ("emissions_rollup",)
@@ -71,6 +71,8 @@ def submit(profile: Profile, name: str, savepoint: str | None = None) -> str:
         raise RuntimeError(f"flink run {name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     wait_until(lambda: find_running(profile, name) is not None, f"job {name} to be listed", 60)
     job_id = find_running(profile, name)["id"]
+    with _ids_record(profile, name).open("a") as ids:
+        ids.write(job_id + "\n")
     wait_until(lambda: _state(profile, job_id) == "RUNNING", f"job {name} RUNNING", 120)
     return job_id
 
@@ -87,6 +89,34 @@ def cancel(profile: Profile, name: str) -> None:
     requests.patch(f"{rest_url(profile)}/jobs/{job['id']}?mode=cancel", timeout=10).raise_for_status()
     wait_until(lambda: _state(profile, job["id"]) == "CANCELED", f"job {name} CANCELED", 60)
     log.info("==> [flink] cancelled %s (%s)", name, job["id"])
+
+
+def _ids_record(profile: Profile, name: str) -> Path:
+    record = profile.root / "flink" / "jobs" / f"{name}.ids"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    return record
+
+
+def latest_snapshot(profile: Profile, name: str) -> str | None:
+    """Newest savepoint or retained checkpoint of any earlier run of ``name`` (by write time)."""
+    candidates = []
+    savepoint = latest_savepoint(profile, name)
+    if savepoint and Path(savepoint.removeprefix("file:")).exists():
+        candidates.append(Path(savepoint.removeprefix("file:")))
+    record = _ids_record(profile, name)
+    for job_id in record.read_text().split() if record.exists() else []:
+        checkpoints = profile.root / "flink" / "checkpoints" / job_id
+        candidates += [meta.parent for meta in checkpoints.glob("chk-*/_metadata")]
+    if not candidates:
+        return None
+    return str(max(candidates, key=lambda path: (path / "_metadata").stat().st_mtime))
+
+
+def start_or_restore(profile: Profile, name: str) -> str:
+    """Submit ``name`` unless it runs, restoring its newest snapshot when there is one."""
+    if find_running(profile, name):
+        return submit(profile, name)
+    return submit(profile, name, savepoint=latest_snapshot(profile, name))
 
 
 def _savepoint_record(profile: Profile, name: str) -> Path:

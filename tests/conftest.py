@@ -14,8 +14,11 @@ from stack.profile import REPO, Profile, get_profile
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run unit tests first, integration tests next, disruptive ones (stop/kill a component) last."""
+    """Run unit tests first, integration tests next, disruptive ones (stop/kill a component) last,
+    the Kafka outage very last (the Flink job restarts after it)."""
     def rank(item: pytest.Item) -> int:
+        if "kafka_outage" in getattr(item, "fixturenames", ()):
+            return 3
         if item.get_closest_marker("disruptive"):
             return 2
         return 1 if item.get_closest_marker("integration") else 0
@@ -34,7 +37,7 @@ def stack() -> Iterator[Profile]:
     profile = get_profile("test")
     _stack(profile, "clean")
     try:
-        _stack(profile, "up", "--no-producer", "--no-apis")
+        _stack(profile, "up", "--no-producer")
         yield profile
     finally:
         _stack(profile, "down")

@@ -1,16 +1,13 @@
 """Fixtures of the ingest API tests.
 
-Unit tests build the app with a fake publisher and need no broker. Integration tests need a real
-Kafka broker (``CS_TEST_KAFKA_BOOTSTRAP``) and, for the outage test, a way to stop and restart it
-(``CS_TEST_KAFKA_CONTROL``); each fixture skips with the reason when its variable is unset.
+Unit tests build the app with a fake publisher and need no broker. Integration tests use the real
+Kafka broker of the test stack (``stack`` fixture), which the outage test stops and restarts.
 """
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -20,14 +17,9 @@ from fastapi.testclient import TestClient
 from carbon_stream.settings import Settings
 from carbon_stream.topics import EMISSIONS
 from ingest_api.app import create_app
+from stack import kafka
+from stack.profile import Profile
 from tests.utils.ingest_fakes import RefusingPublisher
-
-_KAFKA_CONTROL_TIMEOUT_S = 120
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "integration: needs the real stack (a Kafka broker)")
-
 
 # ----- unit: fake publishers, no broker -------------------------------------------------------------
 
@@ -55,11 +47,9 @@ def refusing_client(client_with) -> Iterator[TestClient]:
 # ----- integration: a real broker ----------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> str:
-    bootstrap = os.environ.get("CS_TEST_KAFKA_BOOTSTRAP")
-    if not bootstrap:
-        pytest.skip("CS_TEST_KAFKA_BOOTSTRAP is unset: no Kafka broker for the ingest API integration tests")
-    return bootstrap
+def kafka_bootstrap(stack: Profile) -> str:
+    """The test stack's real broker."""
+    return f"localhost:{stack.kafka_port}"
 
 
 @pytest.fixture(scope="session")
@@ -126,40 +116,16 @@ def topic_tail(kafka_bootstrap: str, emissions_topic: str) -> Iterator[TopicTail
     tail.close()
 
 
-class KafkaOutage:
-    """Context manager: stops the broker on enter, restarts it on exit (even when the block fails)."""
-
-    def __init__(self, command: str) -> None:
-        self._command = shlex.split(command)
-
-    def _control(self, action: str) -> None:
-        subprocess.run([*self._command, action], check=True, timeout=_KAFKA_CONTROL_TIMEOUT_S)
-
-    def __enter__(self) -> KafkaOutage:
-        self._control("stop")
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._control("start")
-
-
 @pytest.fixture
-def kafka_outage(kafka_bootstrap: str) -> KafkaOutage:
-    """``with kafka_outage: ...`` — the broker is down inside the block and back after it.
+def kafka_outage(stack: Profile) -> Iterator[AbstractContextManager]:
+    """``with kafka_outage: ...`` — the test stack's broker is down inside the block and back after it
+    (restarted on the same data and port even when the block fails)."""
+    @contextmanager
+    def outage() -> Iterator[None]:
+        kafka.stop(stack)
+        try:
+            yield
+        finally:
+            kafka.start(stack)
 
-    Contract for the test stack: ``CS_TEST_KAFKA_CONTROL`` is a command line (split with shlex) that
-    the fixture runs with one extra argument:
-
-    * ``<command> stop``: stop the broker at ``CS_TEST_KAFKA_BOOTSTRAP``; return (exit 0) once it no
-      longer accepts connections;
-    * ``<command> start``: start it again on the same data and port; return (exit 0) once it accepts
-      connections.
-
-    Each call must finish within 120 s; a non-zero exit fails the test. Skips when
-    ``CS_TEST_KAFKA_CONTROL`` is unset (a stack may also override this fixture with its own object
-    honouring the same ``with`` interface).
-    """
-    command = os.environ.get("CS_TEST_KAFKA_CONTROL")
-    if not command:
-        pytest.skip("CS_TEST_KAFKA_CONTROL is unset: no way to stop and restart Kafka for the outage test")
-    return KafkaOutage(command)
+    yield outage()

@@ -1,6 +1,6 @@
 """The ingest API against a real Kafka broker: what a 202 promises is in the topic (key, payload,
 count, per-org order); refused batches publish nothing; Kafka down → 503 in bounded time, then
-recovery. Needs CS_TEST_KAFKA_BOOTSTRAP (and CS_TEST_KAFKA_CONTROL for the outage test)."""
+recovery. Uses the test stack's real broker, which the outage test stops and restarts."""
 from __future__ import annotations
 
 import json
@@ -100,6 +100,7 @@ def test_health_is_ok_with_the_topic(kafka_client, emissions_topic):
     assert response.json()["kafka"]["topic"] == emissions_topic and response.json()["kafka"]["topic_partitions"] > 0
 
 
+@pytest.mark.disruptive
 def test_kafka_down_is_503_with_retry_after_then_recovers(kafka_client, kafka_settings, kafka_outage, topic_tail):
     org = _org()
     assert kafka_client.post("/v1/emissions", json=event_body(org_id=org)).status_code == 202
