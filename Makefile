@@ -10,7 +10,7 @@ FLINK_JARS := .jars/flink/.resolved
 KAFKA_JARS := .jars/kafka/.resolved
 
 .PHONY: help install venv jars up down clean status logs psql jobs submit cancel savepoint resume \
-        test test-unit bench compose-check
+        test test-unit bench compose-tool compose-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -70,7 +70,7 @@ savepoint: venv ## stop JOB with a savepoint (prints its path)
 resume: venv ## start JOB from its latest savepoint (the upgrade path after a code change)
 	@$(STACK) --profile $(PROFILE) jobs resume $(JOB)
 
-test: install ## all tests: unit, then integration on a real test stack (ports +10000) started and stopped here
+test: install compose-tool ## all tests: unit, then integration on a real test stack (ports +10000) started and stopped here
 	@$(PY) -m pytest tests
 
 test-unit: venv ## only the tests that need no server
@@ -79,6 +79,9 @@ test-unit: venv ## only the tests that need no server
 bench: install ## benchmarks on a real test stack; results in bench/results/
 	@PYTHONPATH=$(CURDIR) $(PY) -m bench
 
-compose-check: ## validate docker-compose.yml offline (installs Debian's docker-compose if missing)
-	@command -v docker-compose >/dev/null || (apt-get update -q && apt-get install -y -q docker-compose)
+compose-tool: ## Debian's docker-compose (validates docker-compose.yml offline; no Docker engine needed)
+	@command -v docker-compose >/dev/null || { echo "==> [install] docker-compose (Debian package)"; \
+	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null; }
+
+compose-check: compose-tool ## validate docker-compose.yml offline
 	@docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
