@@ -1,0 +1,121 @@
+"""PostgreSQL access of the read API: one pool of read-only connections, borrowed per request.
+
+Every connection logs in as the read-only role (``Settings.read_database_url``) *and* sets
+``default_transaction_read_only=on``, so even a role that could write cannot through this API.
+Sessions run in UTC with a ``statement_timeout`` and autocommit: each list query is one statement
+(total and page together), so it reads one consistent snapshot and never leaves a transaction open.
+
+A request borrows its connection lazily, on the first query: FastAPI validates every parameter
+(422) before any query runs, so invalid requests never touch the database and an unreachable
+database can never turn a 422 into a 503.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import psycopg2
+import psycopg2.extensions
+from fastapi import Depends, Request
+from psycopg2.pool import ThreadedConnectionPool
+
+from carbon_stream.settings import Settings
+
+__all__ = ["DatabaseUnavailable", "ReadDatabase", "ReadSession", "SessionDep", "get_session"]
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 2  # libpq connect_timeout: a down server answers 503 quickly instead of hanging
+POOL_WAIT_S = 2.0  # how long a request waits for a free pooled connection before 503
+
+
+class DatabaseUnavailable(Exception):
+    """PostgreSQL could not answer (down, unreachable, timed out or the pool is exhausted)."""
+
+
+class ReadDatabase:
+    """A bounded pool of read-only connections; requests wait up to POOL_WAIT_S for a free one.
+
+    psycopg2's ThreadedConnectionPool raises instead of waiting when it is exhausted, so a
+    semaphore of the same size makes callers queue. ``minconn=0``: the app starts even when
+    PostgreSQL is down, and connects on first use.
+    """
+
+    def __init__(self, url: str, max_connections: int, statement_timeout_ms: int) -> None:
+        options = (
+            "-c default_transaction_read_only=on -c timezone=UTC "
+            f"-c statement_timeout={int(statement_timeout_ms)} -c application_name=carbon_stream_read_api"
+        )
+        self._pool = ThreadedConnectionPool(
+            0, max_connections, url, connect_timeout=CONNECT_TIMEOUT_S, options=options
+        )
+        self._slots = threading.BoundedSemaphore(max_connections)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadDatabase:
+        return cls(settings.read_database_url, settings.read_api_pool_size, settings.read_api_statement_timeout_ms)
+
+    def borrow(self) -> psycopg2.extensions.connection:
+        if not self._slots.acquire(timeout=POOL_WAIT_S):
+            raise DatabaseUnavailable(f"no free database connection within {POOL_WAIT_S} s")
+        try:
+            conn = self._pool.getconn()
+            if conn.autocommit is False:
+                conn.set_session(readonly=True, autocommit=True)
+            return conn
+        except psycopg2.Error as exc:
+            self._slots.release()
+            raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {_first_line(exc)}") from exc
+
+    def give_back(self, conn: psycopg2.extensions.connection, broken: bool) -> None:
+        try:
+            self._pool.putconn(conn, close=broken or bool(conn.closed))
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        self._pool.closeall()
+
+
+class ReadSession:
+    """One request's access to PostgreSQL: the pooled connection is borrowed on the first query."""
+
+    def __init__(self, database: ReadDatabase) -> None:
+        self._database = database
+        self._conn: psycopg2.extensions.connection | None = None
+        self._broken = False
+
+    def fetch_all(self, query: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run one read-only statement and return its rows; database failures become DatabaseUnavailable."""
+        if self._conn is None:
+            self._conn = self._database.borrow()
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(query, params)
+                return cur.fetchall()
+        except psycopg2.OperationalError as exc:  # connection lost, statement_timeout, server shutdown
+            self._broken = True
+            raise DatabaseUnavailable(f"PostgreSQL query failed: {_first_line(exc)}") from exc
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._database.give_back(self._conn, self._broken)
+            self._conn = None
+
+
+def get_session(request: Request) -> Iterator[ReadSession]:
+    """FastAPI dependency: a ReadSession for this request, returned to the pool afterwards."""
+    session = ReadSession(request.app.state.database)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+SessionDep = Annotated[ReadSession, Depends(get_session)]
