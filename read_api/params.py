@@ -28,7 +28,7 @@ MAX_PER_PAGE = 1000
 DEFAULT_PER_PAGE = 100
 RFC3339_EXAMPLE = "2026-11-23T09:00:00Z"
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
-_SORT_SYNTAX = r"^-?[a-z_]+(,-?[a-z_]+)*$"
+_SORT_SYNTAX = r"^-?[a-z][a-z0-9_]*(,-?[a-z][a-z0-9_]*)*$"
 
 
 def problem(name: str, reason: str, value: Any, location: str = "query") -> dict[str, Any]:

@@ -1,0 +1,102 @@
+"""Pure pieces of the read API: grain alignment, sort parsing, SQL building, Flink job assessment."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from read_api.grains import Grain, coarsest_aligned_grain, is_aligned
+from read_api.health import assess_flink_job
+from read_api.params import EmissionFilters, PageParams, SortKey, TimeRange, format_sort, parse_sort, sort_problems
+from read_api.queries import GRAIN_TABLES, SeriesQuery, build_series_sql
+
+UTC = timezone.utc
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "grain"),
+    [
+        ("2026-01-01T00:00:00+00:00", "2026-03-01T00:00:00+00:00", Grain.month),
+        ("2026-01-01T01:00:00+01:00", "2026-02-01T00:00:00+00:00", Grain.month),  # offset: UTC midnight
+        ("2026-01-01T00:00:00+00:00", "2026-01-15T00:00:00+00:00", Grain.day),
+        ("2026-01-01T00:00:00+05:30", "2026-01-02T00:00:00+05:30", Grain.minute),  # 18:30 UTC
+        ("2026-01-01T00:00:00+00:00", "2026-01-01T13:00:00+00:00", Grain.hour),
+        ("2026-01-01T00:07:00+00:00", "2026-01-01T13:00:00+00:00", Grain.minute),
+        ("2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00", Grain.month),  # empty range
+        ("2026-01-01T00:00:01+00:00", "2026-01-01T13:00:00+00:00", None),
+        ("2026-01-01T00:00:00+00:00", "2026-01-01T13:00:00.001+00:00", None),
+    ],
+)
+def test_coarsest_aligned_grain(start, end, grain):
+    assert coarsest_aligned_grain(datetime.fromisoformat(start), datetime.fromisoformat(end)) == grain
+
+
+def test_is_aligned_month_needs_first_day_at_midnight_utc():
+    assert is_aligned(datetime(2026, 2, 1, tzinfo=UTC), Grain.month)
+    assert not is_aligned(datetime(2026, 2, 2, tzinfo=UTC), Grain.month)
+    assert is_aligned(datetime(2026, 2, 2, tzinfo=UTC), Grain.day)
+    assert not is_aligned(datetime(2026, 2, 1, tzinfo=timezone(timedelta(hours=1))), Grain.month)
+
+
+def test_parse_sort_appends_the_missing_primary_key_fields():
+    keys = parse_sort("-co2e_kg_sum,scope", ("scope", "category", "window_start"))
+    assert keys == (SortKey("co2e_kg_sum", True), SortKey("scope"), SortKey("category"), SortKey("window_start"))
+    assert format_sort(keys) == "-co2e_kg_sum,scope,category,window_start"
+
+
+def test_sort_problems_whitelist_and_duplicates():
+    assert sort_problems("-a,b", ("a", "b")) == []
+    assert [p["msg"][:22] for p in sort_problems("x,a,-a", ("a",))] == ["unknown sort field 'x'", "sort field 'a' is give"]
+
+
+def test_series_sql_uses_the_grain_table_and_binds_every_value():
+    query = SeriesQuery(
+        org_id="acme'; drop table x; --", grain=Grain.day,
+        time_range=TimeRange(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)),
+        filters=EmissionFilters(scope=2, category="business_travel"),
+        sort=parse_sort("-co2e_kg_sum", ("scope", "category", "window_start")),
+        page=PageParams(page=3, per_page=50),
+    )
+    statement, params = build_series_sql(query)
+    text = repr(statement)
+    assert GRAIN_TABLES[Grain.day] in text and "drop table" not in text
+    assert params["org_id"] == query.org_id
+    assert (params["limit"], params["offset"], params["scope"], params["category"]) == (50, 100, 2, "business_travel")
+
+
+NOW_MS = 1_800_000_000_000
+
+
+def _job(name, state, start_ms, jid="j1"):
+    return {"jid": jid, "name": name, "state": state, "start-time": start_ms}
+
+
+def test_assess_flink_job_running_with_fresh_checkpoint_is_ok():
+    checkpoints = {"latest": {"completed": {"latest_ack_timestamp": NOW_MS - 12_000}}}
+    ok, details = assess_flink_job("emissions_rollup", [_job("emissions_rollup", "RUNNING", NOW_MS - 60_000)],
+                                   checkpoints, NOW_MS, 300)
+    assert ok
+    assert details["last_checkpoint_age_s"] == 12.0 and details["uptime_s"] == 60.0
+
+
+def test_assess_flink_job_prefers_the_running_copy_over_older_cancelled_ones():
+    jobs = [_job("emissions_rollup", "CANCELED", NOW_MS - 10**7, "old"),
+            _job("emissions_rollup", "RUNNING", NOW_MS - 5_000, "new")]
+    ok, details = assess_flink_job("emissions_rollup", jobs, {"latest": {"completed": None}}, NOW_MS, 300)
+    assert ok and details["job_id"] == "new" and details["last_checkpoint_age_s"] is None
+
+
+@pytest.mark.parametrize(
+    ("jobs", "checkpoints", "expected_state"),
+    [
+        ([], None, "NOT_FOUND"),
+        ([_job("emissions_rollup", "FAILED", NOW_MS - 1000)], None, "FAILED"),
+        ([_job("other", "RUNNING", NOW_MS - 1000)], None, "NOT_FOUND"),
+        ([_job("emissions_rollup", "RUNNING", NOW_MS - 10**6)],
+         {"latest": {"completed": {"latest_ack_timestamp": NOW_MS - 900_000}}}, "RUNNING"),
+        ([_job("emissions_rollup", "RUNNING", NOW_MS - 10**6)], {"latest": {"completed": None}}, "RUNNING"),
+    ],
+)
+def test_assess_flink_job_degraded_cases(jobs, checkpoints, expected_state):
+    ok, details = assess_flink_job("emissions_rollup", jobs, checkpoints, NOW_MS, 300)
+    assert not ok and details["state"] == expected_state
