@@ -85,6 +85,8 @@ class ComponentHealth(BaseModel):
 
 
 class HealthReport(BaseModel):
-    status: Literal["ok", "degraded"] = Field(description="ok only when every component is ok (HTTP 200, else 503)")
+    status: Literal["ok", "degraded"] = Field(
+        description="ok only when every component is ok (HTTP 200, else 503)"
+    )
     checked_at: datetime
     components: list[ComponentHealth]

@@ -24,7 +24,9 @@ def get_series_query(
     time_range: TimeRangeDep,
     filters: EmissionFiltersDep,
     page: PageDep,
-    grain: Annotated[Grain, Query(description="Rollup window: UTC minute, hour, day or calendar month")] = Grain.hour,
+    grain: Annotated[Grain, Query(description="Rollup window: UTC minute, hour, day or calendar month")] = (
+        Grain.hour
+    ),
     sort: Annotated[str, sort_query(DEFAULT_SORT, SERIES_SORT_FIELDS)] = DEFAULT_SORT,
 ) -> SeriesQuery:
     raise_problems([*time_range.problems(), *sort_problems(sort, SERIES_SORT_FIELDS)])

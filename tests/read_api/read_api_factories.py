@@ -36,15 +36,17 @@ def window_of(moment: datetime, grain: str) -> tuple[datetime, datetime]:
     if grain == "day":
         return start, start + timedelta(days=1)
     start = start.replace(day=1)
-    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
-    return start, end
+    if start.month == 12:
+        return start, start.replace(year=start.year + 1, month=1)
+    return start, start.replace(month=start.month + 1)
 
 
 def build_rollup_rows(events: list[Event], grain: str) -> list[dict]:
     """Rows of emission_rollup_<grain> for ``events``: count, sum, min, max per key and window."""
     groups: dict[tuple, list[Decimal]] = defaultdict(list)
     for event in events:
-        groups[(event.org_id, event.scope, event.category, *window_of(event.occurred_at, grain))].append(event.co2e_kg)
+        key = (event.org_id, event.scope, event.category, *window_of(event.occurred_at, grain))
+        groups[key].append(event.co2e_kg)
     return [
         {
             "org_id": org_id, "scope": scope, "category": category, "window_start": start, "window_end": end,
@@ -55,7 +57,9 @@ def build_rollup_rows(events: list[Event], grain: str) -> list[dict]:
     ]
 
 
-def random_events(rng: random.Random, orgs: list[str], first: datetime, span: timedelta, count: int) -> list[Event]:
+def random_events(
+    rng: random.Random, orgs: list[str], first: datetime, span: timedelta, count: int
+) -> list[Event]:
     """``count`` events at random seconds of [first, first + span), masses with 6 decimals."""
     seconds = int(span.total_seconds())
     return [

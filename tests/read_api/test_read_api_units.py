@@ -46,7 +46,8 @@ def test_parse_sort_appends_the_missing_primary_key_fields():
 
 def test_sort_problems_whitelist_and_duplicates():
     assert sort_problems("-a,b", ("a", "b")) == []
-    assert [p["msg"][:22] for p in sort_problems("x,a,-a", ("a",))] == ["unknown sort field 'x'", "sort field 'a' is give"]
+    messages = [p["msg"] for p in sort_problems("x,a,-a", ("a",))]
+    assert messages[0].startswith("unknown sort field 'x'") and messages[1] == "sort field 'a' is given twice"
 
 
 def test_series_sql_uses_the_grain_table_and_binds_every_value():
@@ -61,7 +62,8 @@ def test_series_sql_uses_the_grain_table_and_binds_every_value():
     text = repr(statement)
     assert GRAIN_TABLES[Grain.day] in text and "drop table" not in text
     assert params["org_id"] == query.org_id
-    assert (params["limit"], params["offset"], params["scope"], params["category"]) == (50, 100, 2, "business_travel")
+    bound = (params["limit"], params["offset"], params["scope"], params["category"])
+    assert bound == (50, 100, 2, "business_travel")
 
 
 NOW_MS = 1_800_000_000_000
@@ -73,8 +75,8 @@ def _job(name, state, start_ms, jid="j1"):
 
 def test_assess_flink_job_running_with_fresh_checkpoint_is_ok():
     checkpoints = {"latest": {"completed": {"latest_ack_timestamp": NOW_MS - 12_000}}}
-    ok, details = assess_flink_job("emissions_rollup", [_job("emissions_rollup", "RUNNING", NOW_MS - 60_000)],
-                                   checkpoints, NOW_MS, 300)
+    jobs = [_job("emissions_rollup", "RUNNING", NOW_MS - 60_000)]
+    ok, details = assess_flink_job("emissions_rollup", jobs, checkpoints, NOW_MS, 300)
     assert ok
     assert details["last_checkpoint_age_s"] == 12.0 and details["uptime_s"] == 60.0
 
