@@ -2,7 +2,8 @@
 
 Every rule here answers 422 with FastAPI's usual body, naming the parameter and the reason:
 ``{"detail": [{"type": ..., "loc": ["query", "<param>"], "msg": "<reason>", "input": ...}]}``.
-All of it runs before the route touches the database.
+All of it runs before the route touches the database. The dependencies are ``async def`` because
+they only parse: FastAPI would otherwise run each in the thread pool (a hop per dependency).
 """
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ class TimeRange:
         return []
 
 
-def get_time_range(
+async def get_time_range(
     start: Annotated[Rfc3339, Query(alias="from", description="Inclusive start, RFC 3339 with offset")],
     end: Annotated[Rfc3339, Query(alias="to", description="Exclusive end, RFC 3339 with offset")],
 ) -> TimeRange:
@@ -99,7 +100,7 @@ class EmissionFilters:
     category: str | None = None
 
 
-def get_emission_filters(
+async def get_emission_filters(
     scope: Annotated[int | None, Query(ge=1, le=3, description="GHG Protocol scope: 1, 2 or 3")] = None,
     category: Annotated[
         str | None, Query(pattern=CATEGORY_PATTERN, description="Category slug, e.g. purchased_electricity")
@@ -120,7 +121,7 @@ class PageParams:
         return (self.page - 1) * self.per_page
 
 
-def get_page_params(
+async def get_page_params(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, 1-based")] = 1,
     per_page: Annotated[
         int, Query(ge=1, le=MAX_PER_PAGE, description=f"Items per page (max {MAX_PER_PAGE})")

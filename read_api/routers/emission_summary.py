@@ -23,7 +23,7 @@ MINUTE_ALIGNMENT_REASON = (
 )
 
 
-def get_summary_query(
+async def get_summary_query(
     time_range: TimeRangeDep,
     filters: EmissionFiltersDep,
     page: PageDep,

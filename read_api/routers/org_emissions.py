@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/orgs/{org_id}/emissions", tags=["emissions"])
 DEFAULT_SORT = "window_start"
 
 
-def get_series_query(
+async def get_series_query(
     org_id: OrgIdPath,
     time_range: TimeRangeDep,
     filters: EmissionFiltersDep,
