@@ -1,19 +1,19 @@
-"""PostgreSQL access of the read API: one pool of read-only connections, borrowed per request.
+"""PostgreSQL access of the read API: one pool of read-only connections, borrowed per statement.
 
 Every connection logs in as the read-only role (``Settings.read_database_url``) *and* sets
 ``default_transaction_read_only=on``, so even a role that could write cannot through this API.
 Sessions run in UTC with a ``statement_timeout`` and autocommit: each list query is one statement
 (total and page together), so it reads one consistent snapshot and never leaves a transaction open.
 
-A request borrows its connection lazily, on the first query: FastAPI validates every parameter
-(422) before any query runs, so invalid requests never touch the database and an unreachable
-database can never turn a 422 into a 503.
+A connection is borrowed only while a statement runs, inside the route: FastAPI validates every
+parameter (422) before that, so invalid requests never touch the database and an unreachable
+database can never turn a 422 into a 503. The dependency ``get_session`` hands the route a
+``ReadSession`` (the pool's front door) rather than a connection for that reason.
 """
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import psycopg2
@@ -83,42 +83,34 @@ class ReadDatabase:
 
 
 class ReadSession:
-    """One request's access to PostgreSQL: the pooled connection is borrowed on the first query."""
+    """One request's access to PostgreSQL. Each statement borrows a pooled connection and gives
+    it back before returning, all in the route's worker thread: nothing is borrowed before the
+    route runs (so parameters are validated first) and nothing is left to return afterwards."""
 
     def __init__(self, database: ReadDatabase) -> None:
         self._database = database
-        self._conn: psycopg2.extensions.connection | None = None
-        self._broken = False
 
     def fetch_all(self, query: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run one read-only statement and return its rows; database failures become DatabaseUnavailable."""
-        if self._conn is None:
-            self._conn = self._database.borrow()
+        conn = self._database.borrow()
+        broken = False
         try:
-            with self._conn.cursor() as cur:
+            with conn.cursor() as cur:
                 cur.execute(query, params)
                 return cur.fetchall()
         except psycopg2.OperationalError as exc:  # connection lost, statement_timeout, server shutdown
-            self._broken = True
+            broken = True
             raise DatabaseUnavailable(f"PostgreSQL query failed: {_first_line(exc)}") from exc
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._database.give_back(self._conn, self._broken)
-            self._conn = None
+        finally:
+            self._database.give_back(conn, broken)
 
 
-async def get_session(request: Request) -> AsyncIterator[ReadSession]:
-    """FastAPI dependency: a ReadSession for this request, returned to the pool afterwards.
+async def get_session(request: Request) -> ReadSession:
+    """FastAPI dependency: the request's ReadSession on the app's pool.
 
-    ``async`` because it does no I/O itself (borrowing happens in the route's worker thread; giving
-    back is a non-blocking list append), which spares two thread-pool hops per request.
+    ``async`` because it does no I/O (FastAPI would otherwise spend a thread-pool hop on it).
     """
-    session = ReadSession(request.app.state.database)
-    try:
-        yield session
-    finally:
-        session.close()
+    return ReadSession(request.app.state.database)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -33,14 +33,11 @@ def _component(name: str, started: float, ok: bool, details: dict[str, Any]) -> 
 
 def check_postgresql(database: ReadDatabase) -> ComponentHealth:
     started = time.perf_counter()
-    session = ReadSession(database)
     try:
-        (read_only,) = session.fetch_all("SELECT current_setting('default_transaction_read_only')", {})[0]
-        return _component("postgresql", started, True, {"default_transaction_read_only": read_only})
+        rows = ReadSession(database).fetch_all("SELECT current_setting('default_transaction_read_only')", {})
+        return _component("postgresql", started, True, {"default_transaction_read_only": rows[0][0]})
     except DatabaseUnavailable as exc:
         return _component("postgresql", started, False, {"error": str(exc)})
-    finally:
-        session.close()
 
 
 def check_kafka(bootstrap_servers: str, timeout_s: float) -> ComponentHealth:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import psycopg2
 import pytest
+from psycopg2.extras import execute_values
 from fastapi.testclient import TestClient
 
 from carbon_stream.settings import Settings
@@ -66,7 +68,7 @@ def offline_client(offline_settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def api_client(pg_reader_url: str) -> Iterator[TestClient]:
-    settings = Settings(read_database_url=pg_reader_url, read_api_pool_size=2)
+    settings = Settings(read_database_url=pg_reader_url, read_api_pool_size=2, health_timeout_s=0.5)
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -90,16 +92,17 @@ class RollupNamespace:
 
     def insert(self, table: str, rows: list[dict]) -> None:
         assert table in ROLLUP_TABLES
+        self.orgs.update(row["org_id"] for row in rows)
         with self.conn.cursor() as cur:
-            for row in rows:
-                self.orgs.add(row["org_id"])
-                cur.execute(
-                    f"INSERT INTO {table} (org_id, scope, category, window_start, window_end, event_count, "
-                    "co2e_kg_sum, co2e_kg_min, co2e_kg_max) VALUES (%(org_id)s, %(scope)s, %(category)s, "
-                    "%(window_start)s, %(window_end)s, %(event_count)s, %(co2e_kg_sum)s, %(co2e_kg_min)s, "
-                    "%(co2e_kg_max)s)",
-                    row,
-                )
+            execute_values(
+                cur,
+                f"INSERT INTO {table} (org_id, scope, category, window_start, window_end, event_count, "
+                "co2e_kg_sum, co2e_kg_min, co2e_kg_max) VALUES %s",
+                rows,
+                template="(%(org_id)s, %(scope)s, %(category)s, %(window_start)s, %(window_end)s, "
+                "%(event_count)s, %(co2e_kg_sum)s, %(co2e_kg_min)s, %(co2e_kg_max)s)",
+                page_size=1000,
+            )
         self.conn.commit()
 
     def delete_all(self) -> None:
@@ -109,13 +112,27 @@ class RollupNamespace:
         self.conn.commit()
 
 
-@pytest.fixture
-def rollups(pg_writer_url: str) -> Iterator[RollupNamespace]:
+@contextmanager
+def _namespace(writer_url: str) -> Iterator[RollupNamespace]:
     token = uuid.uuid4()
-    conn = psycopg2.connect(pg_writer_url)
+    conn = psycopg2.connect(writer_url)
     namespace = RollupNamespace(conn, prefix=f"t{token.hex[:12]}", year=2300 + token.int % 6000)
     try:
         yield namespace
     finally:
         namespace.delete_all()
         conn.close()
+
+
+@pytest.fixture
+def rollups(pg_writer_url: str) -> Iterator[RollupNamespace]:
+    """A fresh namespace per test."""
+    with _namespace(pg_writer_url) as namespace:
+        yield namespace
+
+
+@pytest.fixture(scope="module")
+def module_rollups(pg_writer_url: str) -> Iterator[RollupNamespace]:
+    """A namespace shared by one module's tests that only read what it holds."""
+    with _namespace(pg_writer_url) as namespace:
+        yield namespace

@@ -13,7 +13,7 @@ import psycopg2.errors
 import pytest
 from read_api_factories import GRAINS, build_rollup_rows, random_events
 
-from read_api.db import ReadDatabase, ReadSession
+from read_api.db import DatabaseUnavailable, ReadDatabase, ReadSession
 
 pytestmark = pytest.mark.integration
 
@@ -97,6 +97,16 @@ def _summary(client, **params):
     return response.json()
 
 
+@pytest.fixture(scope="module")
+def summary_events(module_rollups):
+    """3000 random events over 181 days for three orgs, rolled up into all four tables."""
+    orgs = [module_rollups.org(name) for name in ("n1", "n2", "n3")]
+    events = random_events(random.Random(7), orgs, module_rollups.at(1, 1), timedelta(days=181), 3000)
+    for grain in GRAINS:
+        module_rollups.insert(f"emission_rollup_{grain}", build_rollup_rows(events, grain))
+    return events
+
+
 @pytest.mark.parametrize(
     ("start", "end", "grain"),
     [
@@ -108,19 +118,15 @@ def _summary(client, **params):
 )
 @pytest.mark.parametrize("group_by", ["org", "scope", "category"])
 def test_summary_totals_are_exact_from_the_coarsest_aligned_grain(
-    api_client, rollups, start, end, grain, group_by
+    api_client, module_rollups, summary_events, start, end, grain, group_by
 ):
-    orgs = [rollups.org(name) for name in ("n1", "n2", "n3")]
-    events = random_events(random.Random(7), orgs, rollups.at(1, 1), timedelta(days=181), 3000)
-    for table_grain in GRAINS:
-        rollups.insert(f"emission_rollup_{table_grain}", build_rollup_rows(events, table_grain))
-    first, last = rollups.at(*start), rollups.at(*end)
+    first, last = module_rollups.at(*start), module_rollups.at(*end)
     span = {"from": first.isoformat(), "to": last.isoformat()}
     body = _summary(api_client, group_by=group_by, per_page=1000, **span)
     assert body["rollup_grain"] == grain and body["group_by"] == group_by
     key = {"org": "org_id", "scope": "scope", "category": "category"}[group_by]
     expected: dict = {}
-    for event in events:
+    for event in summary_events:
         if first <= event.occurred_at < last:
             count, total = expected.get(getattr(event, key), (0, Decimal(0)))
             expected[getattr(event, key)] = (count + 1, total + event.co2e_kg)
@@ -166,8 +172,8 @@ def test_api_connections_are_read_only_even_for_a_role_that_may_write(pg_writer_
         assert session.fetch_all("SHOW default_transaction_read_only", {}) == [("on",)]
         with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
             session.fetch_all("CREATE TEMP TABLE should_fail (x int)", {})
+        assert session.fetch_all("SELECT 1", {}) == [(1,)]  # the connection stays usable
     finally:
-        session.close()
         database.close()
 
 
@@ -175,3 +181,23 @@ def test_health_reports_postgresql_ok(api_client):
     body = api_client.get("/v1/health").json()
     postgresql = next(c for c in body["components"] if c["name"] == "postgresql")
     assert postgresql["status"] == "ok" and postgresql["details"]["default_transaction_read_only"] == "on"
+
+
+def test_a_killed_connection_is_discarded_and_the_next_query_reconnects(pg_writer_url):
+    database = ReadDatabase(pg_writer_url, max_connections=1, statement_timeout_ms=1000)
+    session = ReadSession(database)
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            session.fetch_all("SELECT pg_terminate_backend(pg_backend_pid())", {})
+        assert session.fetch_all("SELECT 1", {}) == [(1,)]
+    finally:
+        database.close()
+
+
+def test_statement_timeout_answers_503_not_a_hang(pg_writer_url):
+    database = ReadDatabase(pg_writer_url, max_connections=1, statement_timeout_ms=100)
+    try:
+        with pytest.raises(DatabaseUnavailable, match="statement timeout"):
+            ReadSession(database).fetch_all("SELECT pg_sleep(5)", {})
+    finally:
+        database.close()
