@@ -1,12 +1,17 @@
-"""Pure pieces of the read API: grain alignment, sort parsing, SQL building, Flink job assessment."""
+"""Pieces of the read API without a database: grains, sort parsing, SQL building, Flink health."""
 from __future__ import annotations
 
+import json
+import threading
+import time
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from carbon_stream.settings import Settings
 from read_api.grains import Grain, coarsest_aligned_grain, is_aligned
-from read_api.health import assess_flink_job
+from read_api.health import assess_flink_job, check_flink_jobs
 from read_api.params import EmissionFilters, PageParams, SortKey, TimeRange, format_sort, parse_sort, sort_problems
 from read_api.queries import GRAIN_TABLES, SeriesQuery, build_series_sql
 
@@ -102,3 +107,47 @@ def test_assess_flink_job_prefers_the_running_copy_over_older_cancelled_ones():
 def test_assess_flink_job_degraded_cases(jobs, checkpoints, expected_state):
     ok, details = assess_flink_job("emissions_rollup", jobs, checkpoints, NOW_MS, 300)
     assert not ok and details["state"] == expected_state
+
+
+class _FakeFlink(BaseHTTPRequestHandler):
+    """Flink's REST API as far as the health check reads it: one RUNNING job with a checkpoint."""
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        now_ms = int(time.time() * 1000)
+        if self.path == "/jobs/overview":
+            job = {"jid": "abc", "name": "emissions_rollup", "state": "RUNNING", "start-time": now_ms - 90_000}
+            body = {"jobs": [job]}
+        elif self.path == "/jobs/abc/checkpoints":
+            body = {"latest": {"completed": {"id": 7, "latest_ack_timestamp": now_ms - 4_000}}}
+        else:
+            self.send_error(404)
+            return
+        payload = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+
+@pytest.fixture
+def fake_flink_url():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeFlink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_check_flink_jobs_reads_state_uptime_and_checkpoint_age_over_http(fake_flink_url):
+    settings = Settings(flink_rest_url=fake_flink_url, expected_flink_jobs=("emissions_rollup", "missing_job"))
+    found = {component.name: component for component in check_flink_jobs(settings)}
+    running = found["flink_job:emissions_rollup"]
+    assert running.status == "ok" and running.details["state"] == "RUNNING"
+    assert 3 <= running.details["last_checkpoint_age_s"] <= 10 and running.details["uptime_s"] >= 90
+    assert found["flink_job:missing_job"].status == "degraded"
+    assert found["flink_job:missing_job"].details["state"] == "NOT_FOUND"
