@@ -17,6 +17,7 @@ import threading
 from typing import Annotated, Any
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 from fastapi import Depends, Request
 from psycopg2.pool import ThreadedConnectionPool
@@ -55,6 +56,7 @@ class ReadDatabase:
         # whenever more than ``minconn`` are idle, which would mean one new connection per request.
         self._pool.minconn = max_connections
         self._slots = threading.BoundedSemaphore(max_connections)
+        self.max_connections = max_connections
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadDatabase:
@@ -91,18 +93,28 @@ class ReadSession:
         self._database = database
 
     def fetch_all(self, query: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """Run one read-only statement and return its rows; database failures become DatabaseUnavailable."""
-        conn = self._database.borrow()
-        broken = False
-        try:
-            with conn.cursor() as cur:
-                cur.execute(query, params)
-                return cur.fetchall()
-        except psycopg2.OperationalError as exc:  # connection lost, statement_timeout, server shutdown
-            broken = True
-            raise DatabaseUnavailable(f"PostgreSQL query failed: {_first_line(exc)}") from exc
-        finally:
-            self._database.give_back(conn, broken)
+        """Run one read-only statement and return its rows; database failures become DatabaseUnavailable.
+
+        A pooled connection the server has closed meanwhile (restart, idle kill) fails at once and
+        is discarded; the statement is retried on another one, at most once per pooled connection
+        (safe: it only reads).
+        """
+        for _ in range(self._database.max_connections + 1):
+            conn = self._database.borrow()
+            broken = False
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(query, params)
+                    return cur.fetchall()
+            except psycopg2.OperationalError as exc:  # connection lost, statement_timeout, server shutdown
+                broken = True
+                if conn.closed and not isinstance(exc, psycopg2.errors.QueryCanceled):
+                    log.info("discarding a closed pooled connection: %s", _first_line(exc))
+                    continue
+                raise DatabaseUnavailable(f"PostgreSQL query failed: {_first_line(exc)}") from exc
+            finally:
+                self._database.give_back(conn, broken)
+        raise DatabaseUnavailable("PostgreSQL closed every pooled connection")
 
 
 async def get_session(request: Request) -> ReadSession:

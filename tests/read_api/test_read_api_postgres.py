@@ -4,7 +4,9 @@ Rows are written as the writer role in a namespace of their own (see conftest.Ro
 """
 from __future__ import annotations
 
+import logging
 import random
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -183,14 +185,29 @@ def test_health_reports_postgresql_ok(api_client):
     assert postgresql["status"] == "ok" and postgresql["details"]["default_transaction_read_only"] == "on"
 
 
-def test_a_killed_connection_is_discarded_and_the_next_query_reconnects(pg_writer_url):
-    database = ReadDatabase(pg_writer_url, max_connections=1, statement_timeout_ms=1000)
+def test_pooled_connections_closed_by_the_server_are_replaced_transparently(pg_writer_url, caplog):
+    database = ReadDatabase(pg_writer_url, max_connections=2, statement_timeout_ms=1000)
     session = ReadSession(database)
+    first, second = database.borrow(), database.borrow()  # fill the pool with two idle connections
+    pids = [first.get_backend_pid(), second.get_backend_pid()]
+    database.give_back(first, broken=False)
+    database.give_back(second, broken=False)
+    killer = psycopg2.connect(pg_writer_url)
     try:
-        with pytest.raises(DatabaseUnavailable):
-            session.fetch_all("SELECT pg_terminate_backend(pg_backend_pid())", {})
-        assert session.fetch_all("SELECT 1", {}) == [(1,)]
+        with killer.cursor() as cur:  # as after a server restart: both idle connections are gone
+            cur.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s) AS pid", (pids,))
+            for _ in range(50):  # termination is asynchronous
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,))
+                if cur.fetchone()[0] == 0:
+                    break
+                time.sleep(0.1)
+        with caplog.at_level(logging.INFO, logger="read_api.db"):
+            assert session.fetch_all("SELECT 1", {}) == [(1,)]
+        assert caplog.text.count("discarding a closed pooled connection") == 2
+        (pid,) = session.fetch_all("SELECT pg_backend_pid()", {})[0]
+        assert pid not in pids
     finally:
+        killer.close()
         database.close()
 
 
