@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from read_api.grains import Grain
+from read_api.params import PageParams, SortKey, format_sort
 
 __all__ = [
     "KgCo2e", "Page", "EmissionWindowOut", "EmissionWindowsPage", "SummaryGroupOut", "EmissionSummaryPage",
@@ -36,6 +37,13 @@ class Page(BaseModel, Generic[ItemT]):
     per_page: int = Field(description="Page size requested")
     total: int = Field(description="Items matching the filters, over all pages")
     sort: str = Field(description="Effective order, '-' = descending, ending with the primary key")
+
+    @classmethod
+    def of(
+        cls, items: list[Any], total: int, page: PageParams, sort: tuple[SortKey, ...], **extra: Any
+    ) -> Self:
+        """The envelope for one page of a list read with ``page`` and ``sort``."""
+        return cls(items=items, page=page.page, per_page=page.per_page, total=total, sort=format_sort(sort), **extra)
 
 
 class EmissionWindowOut(BaseModel):

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from read_api.db import SessionDep
 from read_api.grains import Grain, coarsest_aligned_grain, is_aligned
 from read_api.params import (
-    EmissionFiltersDep, PageDep, TimeRangeDep, format_sort, parse_sort, problem, raise_problems, sort_problems,
-    sort_query,
+    EmissionFiltersDep, PageDep, TimeRangeDep, parse_sort, problem, raise_problems, sort_problems, sort_query,
 )
 from read_api.queries import SUMMARY_GROUP_COLUMNS, SummaryQuery, read_emission_summary, summary_sort_fields
 from read_api.schemas import EmissionSummaryPage
@@ -63,8 +62,7 @@ SummaryQueryDep = Annotated[SummaryQuery, Depends(get_summary_query)]
 )
 def read_summary(query: SummaryQueryDep, session: SessionDep) -> EmissionSummaryPage:
     total, items = read_emission_summary(session, query)
-    return EmissionSummaryPage(
-        items=items, page=query.page.page, per_page=query.page.per_page, total=total,
-        sort=format_sort(query.sort), group_by=query.group_by, rollup_grain=query.grain,
+    return EmissionSummaryPage.of(
+        items, total, query.page, query.sort, group_by=query.group_by, rollup_grain=query.grain,
         from_=query.time_range.start, to=query.time_range.end,
     )

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from read_api.db import SessionDep
 from read_api.grains import Grain
 from read_api.params import (
-    EmissionFiltersDep, OrgIdPath, PageDep, TimeRangeDep, format_sort, parse_sort, raise_problems, sort_problems,
-    sort_query,
+    EmissionFiltersDep, OrgIdPath, PageDep, TimeRangeDep, parse_sort, raise_problems, sort_problems, sort_query,
 )
 from read_api.queries import SERIES_PRIMARY_KEY, SERIES_SORT_FIELDS, SeriesQuery, read_emission_series
 from read_api.schemas import EmissionWindowsPage
@@ -48,6 +47,4 @@ SeriesQueryDep = Annotated[SeriesQuery, Depends(get_series_query)]
 )
 def list_org_emissions(query: SeriesQueryDep, session: SessionDep) -> EmissionWindowsPage:
     total, items = read_emission_series(session, query)
-    return EmissionWindowsPage(
-        items=items, page=query.page.page, per_page=query.page.per_page, total=total, sort=format_sort(query.sort)
-    )
+    return EmissionWindowsPage.of(items, total, query.page, query.sort)
