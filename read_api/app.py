@@ -1,12 +1,14 @@
 """The read API's app factory: routers, the read-only database pool, and error mapping.
 
-Run it with ``python -m read_api`` or ``uvicorn read_api.app:create_app --factory``.
+Run it with ``python -m read_api``, ``uvicorn read_api.app:create_app --factory`` or
+``uvicorn read_api.app:app`` (the app with ``get_settings()``, built on first access).
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -15,7 +17,7 @@ from carbon_stream.settings import Settings, get_settings
 from read_api.db import DatabaseUnavailable, ReadDatabase
 from read_api.routers import emission_summary, health, org_emissions
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "app"]
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +59,15 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     return JSONResponse(
         {"detail": f"database unavailable: {exc}"}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)}
     )
+
+
+@lru_cache(maxsize=1)
+def _default_app() -> FastAPI:
+    return create_app()
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``read_api.app:app`` for uvicorn without ``--factory``; importing this module builds nothing."""
+    if name == "app":
+        return _default_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
