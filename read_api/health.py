@@ -88,8 +88,10 @@ def check_flink_jobs(settings: Settings) -> list[ComponentHealth]:
     base = settings.flink_rest_url.rstrip("/")
     timeout = (settings.health_timeout_s, settings.health_timeout_s)
     try:
-        jobs = requests.get(f"{base}/jobs/overview", timeout=timeout).json()["jobs"]
-    except (requests.RequestException, ValueError, KeyError) as exc:
+        response = requests.get(f"{base}/jobs/overview", timeout=timeout)
+        response.raise_for_status()
+        jobs = [job for job in response.json()["jobs"] if isinstance(job, dict)]
+    except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
         details = {"flink_rest_url": base, "error": f"{type(exc).__name__}: {exc}"}
         return [_component(f"flink_job:{name}", started, False, details) for name in settings.expected_flink_jobs]
     return [_check_one_job(base, name, jobs, settings, started) for name in settings.expected_flink_jobs]
@@ -104,7 +106,9 @@ def _check_one_job(
         jid = max(running, key=lambda j: j.get("start-time", 0))["jid"]
         try:
             response = requests.get(f"{base}/jobs/{jid}/checkpoints", timeout=settings.health_timeout_s)
-            checkpoints = response.json()
+            response.raise_for_status()
+            body = response.json()
+            checkpoints = body if isinstance(body, dict) else None
         except (requests.RequestException, ValueError) as exc:
             log.warning("Flink checkpoints of %s unavailable: %s", name, exc)
     now_ms = int(time.time() * 1000)

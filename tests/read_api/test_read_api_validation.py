@@ -111,3 +111,14 @@ def test_openapi_documents_units_and_the_envelope(offline_client):
     assert schemas["EmissionWindowOut"]["properties"]["co2e_kg_sum"]["type"] == "string"
     assert {"/v1/orgs/{org_id}/emissions", "/v1/emissions/summary", "/v1/health"} <= set(spec["paths"])
     assert offline_client.get("/docs").status_code == 200
+
+
+def test_health_turns_a_failing_check_into_a_degraded_component(offline_client, monkeypatch):
+    def broken_check(settings):
+        raise RuntimeError("bug in a check")
+
+    monkeypatch.setattr("read_api.routers.health.check_flink_jobs", broken_check)
+    response = offline_client.get("/v1/health")
+    assert response.status_code == 503
+    flink = next(c for c in response.json()["components"] if c["name"] == "flink")
+    assert flink["status"] == "degraded" and "bug in a check" in flink["details"]["error"]
