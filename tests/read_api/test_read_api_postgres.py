@@ -5,6 +5,7 @@ Rows are written as the writer role in a namespace of their own (see conftest.Ro
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from datetime import timedelta
@@ -13,9 +14,12 @@ from decimal import Decimal
 import psycopg2
 import psycopg2.errors
 import pytest
-from read_api_factories import GRAINS, build_rollup_rows, random_events
+from fastapi.testclient import TestClient
 
+from carbon_stream.settings import Settings
+from read_api.app import create_app
 from read_api.db import DatabaseUnavailable, ReadDatabase, ReadSession
+from read_api_factories import GRAINS, build_rollup_rows, random_events  # tests/read_api/
 
 pytestmark = pytest.mark.integration
 
@@ -218,3 +222,17 @@ def test_statement_timeout_answers_503_not_a_hang(pg_writer_url):
             ReadSession(database).fetch_all("SELECT pg_sleep(5)", {})
     finally:
         database.close()
+
+
+def test_health_is_ok_on_a_running_stack(pg_reader_url):
+    """Only when the whole test stack is given (Kafka with the project's topics, Flink running the jobs)."""
+    kafka = os.environ.get("CS_TEST_KAFKA_BOOTSTRAP_SERVERS")
+    flink = os.environ.get("CS_TEST_FLINK_REST_URL")
+    if not (kafka and flink):
+        pytest.skip("CS_TEST_KAFKA_BOOTSTRAP_SERVERS and CS_TEST_FLINK_REST_URL are not set")
+    settings = Settings(read_database_url=pg_reader_url, kafka_bootstrap_servers=kafka, flink_rest_url=flink)
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/v1/health")
+    assert response.status_code == 200, response.text
+    names = {component["name"] for component in response.json()["components"]}
+    assert names == {"postgresql", "kafka", *(f"flink_job:{job}" for job in settings.expected_flink_jobs)}
