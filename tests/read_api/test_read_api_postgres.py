@@ -86,14 +86,15 @@ def test_series_filters_range_and_descending_sort(api_client, rollups):
         for minute in range(10) for scope in (1, 3)
     ]
     rollups.insert("emission_rollup_minute", rows)
-    params = {"from": rollups.at(3, 1, 10, 2).isoformat(), "to": rollups.at(3, 1, 10, 8).isoformat()}
+    params = {"from": rollups.at(3, 1, 10, 3).isoformat(), "to": rollups.at(3, 1, 10, 7).isoformat()}
     params["grain"] = "minute"
     body = _series(api_client, org, scope=3, category="a_cat", sort="-window_start", **params)
-    # minutes 2..7 (to is exclusive), odd ones are a_cat: 7, 5, 3
-    assert [item["event_count"] for item in body["items"]] == [8, 6, 4]
-    assert {item["scope"] for item in body["items"]} == {3} and body["total"] == 3
-    offset_params = {**params, "from": "%d-03-01T11:02:00+01:00" % rollups.year}  # same instant as 10:02Z
-    assert _series(api_client, org, scope=3, category="a_cat", **offset_params)["total"] == 3
+    # minutes 3..6 (from inclusive, to exclusive); the odd ones are a_cat: 5, 3 (7 is excluded)
+    assert [item["event_count"] for item in body["items"]] == [6, 4]
+    assert {item["scope"] for item in body["items"]} == {3} and body["total"] == 2
+    assert _series(api_client, org, **params)["total"] == 8  # 4 minutes x 2 scopes, no filter
+    offset_params = {**params, "from": "%d-03-01T11:03:00+01:00" % rollups.year}  # same instant as 10:03Z
+    assert _series(api_client, org, scope=3, category="a_cat", **offset_params)["total"] == 2
     assert _series(api_client, org, **{**params, "grain": "hour"})["total"] == 0
 
 
