@@ -135,7 +135,10 @@ def random_request(rng: random.Random, dataset: Dataset, max_range_minutes: int)
         params["scope"] = rng.randint(1, 3)
     if rng.random() < 0.25:
         params["sort"] = "-co2e_kg_sum"
-    return {"org_id": dataset.org_id(rng.randrange(dataset.orgs)), "params": params}
+    return {"path": f"/v1/orgs/{dataset.org_id(rng.randrange(dataset.orgs))}/emissions", "params": params}
+
+
+FLOOR_REQUEST = {"path": "/v1/bench-floor-not-found", "params": {}}  # 404: HTTP stack only, no app work
 
 
 EXPLAINED_VARIANTS = (("window_start", None), ("-co2e_kg_sum", None), ("window_start", 2))
@@ -184,8 +187,7 @@ def run_load(api_url: str, jobs: list[dict], concurrency: int) -> tuple[list[flo
                 except queue.Empty:
                     return
                 started = time.perf_counter()
-                response = session.get(f"{api_url}/v1/orgs/{job['org_id']}/emissions", params=job["params"],
-                                       timeout=10)
+                response = session.get(f"{api_url}{job['path']}", params=job["params"], timeout=10)
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 with lock:
                     latencies.append(elapsed_ms)
@@ -206,6 +208,17 @@ def process_cpu_s(pid: int | None) -> float | None:
         return None
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def summarise(latencies: list[float], statuses: dict[int, int], wall_s: float) -> dict:
+    return {
+        "req_per_s": round(len(latencies) / wall_s, 1),
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p90_ms": round(percentile(latencies, 0.90), 2),
+        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "max_ms": round(max(latencies), 2),
+        "status_counts": {str(code): n for code, n in sorted(statuses.items())},
+    }
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -252,6 +265,7 @@ def main() -> None:
     latencies, statuses, wall_s = run_load(args.api_url, jobs, args.concurrency)
     load_after, cpu_after = os.getloadavg(), process_cpu_s(args.server_pid)
     server_cpu_ms = None if cpu_before is None else round((cpu_after - cpu_before) * 1000 / len(latencies), 3)
+    floor = summarise(*run_load(args.api_url, [FLOOR_REQUEST] * args.requests, args.concurrency))
 
     result = {
         "benchmark": "read_api time series GET /v1/orgs/{org_id}/emissions?grain=minute",
@@ -262,14 +276,11 @@ def main() -> None:
         "workload": {"requests": args.requests, "warmup": args.warmup, "concurrency": args.concurrency,
                      "range_minutes": [10, args.max_range_minutes], "per_page": 100,
                      "scope_filter_share": 0.25, "sort_by_sum_share": 0.25},
-        "results": {
-            "req_per_s": round(len(latencies) / wall_s, 1),
-            "p50_ms": round(statistics.median(latencies), 2),
-            "p90_ms": round(percentile(latencies, 0.90), 2),
-            "p99_ms": round(percentile(latencies, 0.99), 2),
-            "max_ms": round(max(latencies), 2),
-            "status_counts": {str(code): n for code, n in sorted(statuses.items())},
-            "server_cpu_ms_per_request": server_cpu_ms,
+        "results": {**summarise(latencies, statuses, wall_s), "server_cpu_ms_per_request": server_cpu_ms},
+        "loopback_floor": {
+            "what": "same clients and concurrency against a 404 path of the same server: HTTP stack, client and "
+                    "scheduling only; the part of the latency the endpoint's own work cannot go below",
+            **floor,
         },
         "machine": {"cpus": os.cpu_count(), "loadavg_1m_before": round(load_before[0], 2),
                     "loadavg_1m_after": round(load_after[0], 2)},
@@ -291,6 +302,8 @@ def report(result: dict, out: Path) -> None:
         ("req/s", f"{res['req_per_s']}"),
         ("p50 / p90 / p99 / max ms", f"{res['p50_ms']} / {res['p90_ms']} / {res['p99_ms']} / {res['max_ms']}"),
         ("status codes", json.dumps(res["status_counts"])),
+        ("floor (404, no app work) p50 / p99 ms",
+         f"{result['loopback_floor']['p50_ms']} / {result['loopback_floor']['p99_ms']}"),
         ("server CPU ms / request", str(res["server_cpu_ms_per_request"])),
         ("load average (1 min) before / after",
          f"{result['machine']['loadavg_1m_before']} / {result['machine']['loadavg_1m_after']}"),
