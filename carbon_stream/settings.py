@@ -47,6 +47,21 @@ class Settings(BaseSettings):
     job_parallelism: int = Field(1, gt=0, description="Parallelism of the Flink jobs")
     batch_max_events: int = Field(10_000, gt=0, description="Ingest API: max events in one batch POST")
     batch_max_bytes: int = Field(5_000_000, gt=0, description="Ingest API: max body bytes of one batch POST")
+    expected_flink_jobs: tuple[str, ...] = Field(
+        ("emissions_rollup",), description="Read API health: Flink job names that must be RUNNING"
+    )
+    read_api_pool_size: int = Field(8, gt=0, description="Read API: max PostgreSQL connections in its pool")
+    read_api_statement_timeout_ms: int = Field(
+        5_000, gt=0, description="Read API: PostgreSQL statement_timeout of every query, milliseconds"
+    )
+    health_timeout_s: float = Field(
+        2.0, gt=0, description="Read API health: timeout of each component check (PostgreSQL, Kafka, Flink)"
+    )
+    health_max_checkpoint_age_s: float = Field(
+        300.0,
+        gt=0,
+        description="Read API health: a RUNNING Flink job with an older last completed checkpoint is degraded",
+    )
 
     @property
     def state_ttl_days(self) -> int:

@@ -1,0 +1,1 @@
+"""One router per resource: an organisation's emissions, the emission summary, health."""
