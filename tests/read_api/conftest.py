@@ -3,14 +3,12 @@
 Unit tests use ``offline_client``: an app whose database, Kafka and Flink are closed loopback ports,
 so any request that reached the database would answer 503, never the expected 422.
 
-Integration tests need a real PostgreSQL with the schema of ``sql/`` applied and two roles: the
-writer (``CS_TEST_DATABASE_URL``) inserts known rollup rows, the read API connects as the read-only
-role (``CS_TEST_READ_DATABASE_URL``). Each test writes inside its own namespace (org ids with a
+Integration tests use the test stack's PostgreSQL (schema of ``sql/`` applied) with two roles: the
+writer inserts known rollup rows, the read API connects as the read-only role. Each test writes inside its own namespace (org ids with a
 unique prefix, in a unique far-future year nothing else writes to) and deletes its rows afterwards.
 """
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,30 +22,22 @@ from fastapi.testclient import TestClient
 
 from carbon_stream.settings import Settings
 from read_api.app import create_app
+from stack.profile import Profile
 
 CLOSED_PORT_URL = "postgresql://nobody:nobody@127.0.0.1:1/nothing"
 ROLLUP_TABLES = ("emission_rollup_minute", "emission_rollup_hour", "emission_rollup_day", "emission_rollup_month")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "integration: needs real services (here: PostgreSQL via CS_TEST_*_URL)")
-
-
-def _env_url(name: str) -> str:
-    url = os.environ.get(name)
-    if not url:
-        pytest.skip(f"{name} is not set: integration tests need a PostgreSQL with sql/*.sql applied")
-    return url
+@pytest.fixture(scope="session")
+def pg_writer_url(stack: Profile) -> str:
+    """The test stack's PostgreSQL as the schema owner (writer)."""
+    return stack.database_url
 
 
 @pytest.fixture(scope="session")
-def pg_writer_url() -> str:
-    return _env_url("CS_TEST_DATABASE_URL")
-
-
-@pytest.fixture(scope="session")
-def pg_reader_url() -> str:
-    return _env_url("CS_TEST_READ_DATABASE_URL")
+def pg_reader_url(stack: Profile) -> str:
+    """The same database as the read-only role ``carbon_reader``."""
+    return stack.read_database_url
 
 
 @pytest.fixture

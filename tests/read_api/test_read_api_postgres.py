@@ -5,7 +5,6 @@ Rows are written as the writer role in a namespace of their own (see conftest.Ro
 from __future__ import annotations
 
 import logging
-import os
 import random
 import time
 from datetime import timedelta
@@ -225,13 +224,10 @@ def test_statement_timeout_answers_503_not_a_hang(pg_writer_url):
         database.close()
 
 
-def test_health_is_ok_on_a_running_stack(pg_reader_url):
-    """Only when the whole test stack is given (Kafka with the project's topics, Flink running the jobs)."""
-    kafka = os.environ.get("CS_TEST_KAFKA_BOOTSTRAP_SERVERS")
-    flink = os.environ.get("CS_TEST_FLINK_REST_URL")
-    if not (kafka and flink):
-        pytest.skip("CS_TEST_KAFKA_BOOTSTRAP_SERVERS and CS_TEST_FLINK_REST_URL are not set")
-    settings = Settings(read_database_url=pg_reader_url, kafka_bootstrap_servers=kafka, flink_rest_url=flink)
+def test_health_is_ok_on_a_running_stack(stack, pg_reader_url):
+    """The test stack: Kafka with the project's topics, Flink running the jobs."""
+    settings = Settings(read_database_url=pg_reader_url, kafka_bootstrap_servers=f"localhost:{stack.kafka_port}",
+                        flink_rest_url=f"http://localhost:{stack.flink_rest_port}")
     with TestClient(create_app(settings)) as client:
         response = client.get("/v1/health")
     assert response.status_code == 200, response.text
