@@ -59,27 +59,70 @@ def parse_period(text: str) -> Period:
     return start, end
 
 
+_DESCRIPTION = """\
+Measurement & verification of building energy savings from CSV files (CalTRACK 2.0,
+IPMVP Option C, ASHRAE Guideline 14). No server or database is needed."""
+
+_BASELINE_DESCRIPTION = """\
+Fit a CalTRACK 2.0 daily baseline (usage per day = mu + beta_H*HDD + beta_C*CDD, balance points
+30-90 F) on the baseline period and, with --reporting, compute avoided energy use
+(sum of baseline prediction minus actual, kWh) with its ASHRAE G14 uncertainty at 90 %.
+Prints the model, fit statistics, disqualifications, meter data quality flags and savings
+(total and by month) as tables, or everything as JSON with --json; with --region, also
+avoided CO2e from the shipped grid emission factors.
+Exit code 0 on success, 2 on bad arguments or unreadable input."""
+
+_BASELINE_EXAMPLE = """\
+example:
+  python -m mrv baseline --csv daily.csv --baseline 2023-01-01:2023-12-31 \\
+      --reporting 2024-01-01:2024-12-31 --fuel electricity --temp-unit F --region UK"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mrv", description="Measurement & verification.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    cmd = commands.add_parser("baseline", help="fit a CalTRACK daily baseline and compute savings")
-    source = cmd.add_mutually_exclusive_group(required=True)
-    source.add_argument("--csv", help="CSV with date, usage and temperature columns")
-    source.add_argument("--meter-csv", help="CSV with date and usage columns (needs --weather-csv)")
-    cmd.add_argument("--weather-csv", help="CSV with date and temperature columns")
-    cmd.add_argument("--baseline", type=parse_period, required=True, help="START:END (inclusive)")
-    cmd.add_argument("--reporting", type=parse_period, help="START:END (inclusive)")
-    cmd.add_argument("--fuel", choices=("electricity", "gas"), default="electricity",
-                     help="gas fits no cooling (CDD) terms")
-    cmd.add_argument("--temp-unit", choices=("F", "C"), default="F")
-    cmd.add_argument("--timezone", help="building's IANA time zone, e.g. America/New_York")
-    cmd.add_argument("--date-column", default="date", help="ISO 8601 dates or timestamps")
-    cmd.add_argument("--usage-column", default="usage_kwh", help="usage in kWh")
-    cmd.add_argument("--temp-column", default="temperature", help="mean temperature")
-    cmd.add_argument("--weather-date-column", help="date column of --weather-csv (default --date-column)")
-    cmd.add_argument("--region", help="grid region for avoided CO2e (electricity), e.g. UK")
-    cmd.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser = argparse.ArgumentParser(
+        prog="python -m mrv", description=_DESCRIPTION,
+        epilog="'python -m mrv baseline --help' lists the options of the command, with an example.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cmd = commands.add_parser(
+        "baseline", help="fit a CalTRACK daily baseline and compute savings from CSV files",
+        description=_BASELINE_DESCRIPTION, epilog=_BASELINE_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_baseline_arguments(cmd)
     return parser
+
+
+def _add_baseline_arguments(cmd: argparse.ArgumentParser) -> None:
+    source = cmd.add_argument_group("input (one CSV, or a meter CSV plus a weather CSV)")
+    choice = source.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--csv", metavar="PATH", help="CSV with date, usage and temperature columns")
+    choice.add_argument("--meter-csv", metavar="PATH",
+                        help="CSV with date and usage columns (needs --weather-csv)")
+    source.add_argument("--weather-csv", metavar="PATH", help="CSV with date and temperature columns")
+    periods = cmd.add_argument_group("periods (local calendar days, both ends inclusive)")
+    periods.add_argument("--baseline", type=parse_period, required=True, metavar="START:END",
+                         help="baseline period, e.g. 2023-01-01:2023-12-31 (CalTRACK wants 365 days)")
+    periods.add_argument("--reporting", type=parse_period, metavar="START:END",
+                         help="reporting period after the baseline; omit to fit the baseline only")
+    meter = cmd.add_argument_group("meter, units and columns")
+    meter.add_argument("--fuel", choices=("electricity", "gas"), default="electricity",
+                       help="gas fits no cooling (CDD) terms (default: %(default)s)")
+    meter.add_argument("--temp-unit", choices=("F", "C"), default="F",
+                       help="unit of the temperature column; C is converted to F (default: %(default)s)")
+    meter.add_argument("--timezone", metavar="IANA_ZONE",
+                       help="building's time zone, e.g. America/New_York; needed when timestamps "
+                       "have UTC offsets, to define local days")
+    meter.add_argument("--date-column", default="date", metavar="NAME",
+                       help="ISO 8601 dates or timestamps (default: %(default)s)")
+    meter.add_argument("--usage-column", default="usage_kwh", metavar="NAME",
+                       help="usage in kWh (default: %(default)s)")
+    meter.add_argument("--temp-column", default="temperature", metavar="NAME",
+                       help="mean temperature (default: %(default)s)")
+    meter.add_argument("--weather-date-column", metavar="NAME",
+                       help="date column of --weather-csv (default: --date-column)")
+    output = cmd.add_argument_group("output")
+    output.add_argument("--region", metavar="REGION",
+                        help="grid region for avoided CO2e, electricity only; shipped factors: UK 2020-2024")
+    output.add_argument("--json", action="store_true", help="print the full report as JSON instead of tables")
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

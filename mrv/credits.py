@@ -33,6 +33,7 @@ from enum import Enum
 from typing import Any, Sequence
 
 from mrv.emission_factors import AvoidedCo2eResult
+from mrv.fit_statistics import ashrae_g14_acceptance
 from mrv.flags import QualityFlag
 from mrv.quality import QualityStatus
 from mrv.savings import SavingsResult
@@ -199,11 +200,9 @@ def _check_baseline(model: Any, limits: AshraeG14Settings) -> list[_Outcome]:
     """Rule 1: no disqualification; ASHRAE G14 |NMBE| ≤ limit and CV(RMSE) ≤ limit."""
     names = [f.name for f in model.disqualifications]
     stats = model.fit_statistics
-    cvrmse, nmbe = float(stats.cvrmse), float(stats.nmbe)
-    data = {"cvrmse": cvrmse, "nmbe": nmbe, "cvrmse_max": limits.cvrmse_max,
+    data = {"cvrmse": float(stats.cvrmse), "nmbe": float(stats.nmbe), "cvrmse_max": limits.cvrmse_max,
             "nmbe_max": limits.nmbe_max, "granularity": limits.granularity}
-    fit_ok = math.isfinite(cvrmse) and math.isfinite(nmbe) and cvrmse <= limits.cvrmse_max \
-        and abs(nmbe) <= limits.nmbe_max
+    fit_ok = not ashrae_g14_acceptance(stats, limits)
     return [
         (not names, QualityFlag("baseline_disqualified", "The baseline model is disqualified.",
                                 {"disqualifications": names}) if names else

@@ -11,48 +11,27 @@ With observed y_i, predicted ŷ_i (kWh per day or per period), n points, p model
     ρ       = lag-1 autocorrelation of the residuals on consecutive points (Pearson correlation of
               e_t with e_{t−1} over pairs where both exist; pandas ``Series.autocorr`` semantics)
 
-ASHRAE G14 calibration limits: monthly CV(RMSE) ≤ 15 %, |NMBE| ≤ 5 %; hourly 30 %, ±10 %.
-G14 gives no daily limits; callers choose which pair applies (see :class:`G14Limits`).
+ASHRAE G14 calibration limits (monthly CV(RMSE) ≤ 15 %, |NMBE| ≤ 5 %; hourly 30 %, ±10 %) live in
+one place, :class:`mrv.settings.AshraeG14Settings`, which also says which pair applies to daily data.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping, Protocol
+from typing import Any, Mapping
 
 import numpy as np
 
 from mrv.flags import QualityFlag
+from mrv.settings import AshraeG14Settings
 
 __all__ = [
     "FitStatistics",
-    "G14Limits",
     "ashrae_g14_acceptance",
     "compute_fit_statistics",
     "lag1_autocorrelation",
 ]
-
-
-class _Limits(Protocol):
-    cvrmse_max: float
-    nmbe_max: float
-
-
-@dataclass(frozen=True)
-class G14Limits:
-    """ASHRAE G14 acceptance limits (fractions). ``monthly()``: 0.15/0.05, ``hourly()``: 0.30/0.10."""
-
-    cvrmse_max: float
-    nmbe_max: float
-
-    @classmethod
-    def monthly(cls) -> "G14Limits":
-        return cls(cvrmse_max=0.15, nmbe_max=0.05)
-
-    @classmethod
-    def hourly(cls) -> "G14Limits":
-        return cls(cvrmse_max=0.30, nmbe_max=0.10)
 
 
 @dataclass(frozen=True)
@@ -74,7 +53,7 @@ class FitStatistics:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v)
                 for k, v in asdict(self).items()}
 
-    def ashrae_g14_acceptance(self, limits: _Limits) -> tuple[QualityFlag, ...]:
+    def ashrae_g14_acceptance(self, limits: AshraeG14Settings) -> tuple[QualityFlag, ...]:
         """Named flags for each ASHRAE G14 limit this fit fails (see :func:`ashrae_g14_acceptance`)."""
         return ashrae_g14_acceptance(self, limits)
 
@@ -133,19 +112,19 @@ def compute_fit_statistics(
     )
 
 
-def ashrae_g14_acceptance(stats: FitStatistics, limits: _Limits) -> tuple[QualityFlag, ...]:
+def ashrae_g14_acceptance(stats: FitStatistics, limits: AshraeG14Settings) -> tuple[QualityFlag, ...]:
     """Named flags for each ASHRAE G14 limit the model fails (empty tuple = accepted).
 
-    ``limits`` is any object with ``cvrmse_max`` and ``nmbe_max`` (fractions), e.g.
-    :class:`G14Limits` or ``mrv.settings.AshraeG14Settings``. NaN statistics fail.
+    Passes when CV(RMSE) ≤ ``limits.cvrmse_max`` and |NMBE| ≤ ``limits.nmbe_max`` (fractions, for
+    the configured granularity). Non-finite statistics fail.
     """
     flags = []
-    if not stats.cvrmse <= limits.cvrmse_max:
+    if not (math.isfinite(stats.cvrmse) and stats.cvrmse <= limits.cvrmse_max):
         flags.append(QualityFlag(
             "cvrmse_above_ashrae_g14_limit",
             "CV(RMSE) of the baseline fit exceeds the ASHRAE Guideline 14 limit.",
             {"cvrmse": _json_float(stats.cvrmse), "cvrmse_max": limits.cvrmse_max}))
-    if not abs(stats.nmbe) <= limits.nmbe_max:
+    if not (math.isfinite(stats.nmbe) and abs(stats.nmbe) <= limits.nmbe_max):
         flags.append(QualityFlag(
             "nmbe_above_ashrae_g14_limit",
             "Absolute NMBE of the baseline fit exceeds the ASHRAE Guideline 14 limit.",

@@ -24,6 +24,7 @@ __all__ = [
     "drop_off_grid",
     "expected_grid",
     "extreme_value_flags",
+    "extreme_value_limit_kwh",
     "find_gaps",
     "label",
     "remove_impossible_values",
@@ -154,17 +155,25 @@ def extreme_value_flags(
     valid = values[~np.isnan(values)]
     if valid.size < 4:
         return []
-    q25, median, q75 = np.percentile(valid, [25, 50, 75])
-    threshold_kwh = median + settings.outlier_iqr_multiplier * (q75 - q25)
+    median, iqr, threshold_kwh = extreme_value_limit_kwh(valid, settings.outlier_iqr_multiplier)
     with np.errstate(invalid="ignore"):
         extreme = values > threshold_kwh
     if not extreme.any():
         return []
     return [QualityFlag("extreme_usage_values", "Readings above median + k·IQR need review.", {
         "timestamps": [label(t) for t in grid[extreme]], "values_kwh": values[extreme].tolist(),
-        "median_kwh": float(median), "iqr_kwh": float(q75 - q25),
-        "threshold_kwh": float(threshold_kwh), "k": settings.outlier_iqr_multiplier,
+        "median_kwh": median, "iqr_kwh": iqr, "threshold_kwh": threshold_kwh,
+        "k": settings.outlier_iqr_multiplier,
     })]
+
+
+def extreme_value_limit_kwh(valid_kwh: np.ndarray, iqr_multiplier: float) -> tuple[float, float, float]:
+    """(median, IQR, limit) of finite usage values, limit = median + k·IQR (CalTRACK 2.3.6), kWh.
+
+    Quartiles by linear interpolation (numpy ``percentile`` default).
+    """
+    q25, median, q75 = np.percentile(valid_kwh, [25, 50, 75])
+    return float(median), float(q75 - q25), float(median + iqr_multiplier * (q75 - q25))
 
 
 def find_gaps(missing: np.ndarray, grid: pd.DatetimeIndex) -> list[Gap]:

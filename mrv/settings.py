@@ -76,7 +76,11 @@ class SavingsSettings(_Frozen):
 
 
 class AshraeG14Settings(_Frozen):
-    """ASHRAE Guideline 14-2014 §4.3.2.4 / §5.2.2.4 calibration limits for baseline models."""
+    """ASHRAE Guideline 14-2014 §4.3.2.4 / §5.2.2.4 calibration limits for baseline models.
+
+    The one place these limits are defined; :func:`mrv.fit_statistics.ashrae_g14_acceptance` and
+    the credit rules read them from here.
+    """
 
     granularity: Literal["monthly", "hourly"] = Field(
         "hourly",

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mrv.baselines.caltrack_daily import fit_usage_per_day_model
+from mrv.baselines.caltrack_daily import N_PARAMETERS, fit_usage_per_day_model
 from mrv.baselines.model import BaselineModel
 from mrv.baselines.settings import BillingSettings
 from mrv.baselines.simple import fit_historical_mean_periods
@@ -34,7 +34,6 @@ from mrv.flags import QualityFlag
 __all__ = ["BillingSeries", "fit_caltrack_billing"]
 
 METHOD = "caltrack_billing"
-_N_PARAMETERS = {"intercept_only": 1, "hdd_only": 2, "cdd_only": 2, "hdd_cdd": 3}
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,7 +118,7 @@ def fit_caltrack_billing(series: BillingSeries, settings: BillingSettings = Bill
     if model_type == "no_model":
         return _fallback(series, "no_qualified_candidate_model", dict(fit_flags[0].data), disqualifying)
     predicted = _predict_periods(params, hdd, cdd, settings) * series.days
-    stats = compute_fit_statistics(np.where(usable, series.usage_kwh, np.nan), predicted, _N_PARAMETERS[model_type])
+    stats = compute_fit_statistics(np.where(usable, series.usage_kwh, np.nan), predicted, N_PARAMETERS[model_type])
     return BaselineModel(METHOD, model_type, params, stats, tuple(disqualifying),
                          tuple(f for f in flags if f not in disqualifying), meta)
 

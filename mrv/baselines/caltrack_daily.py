@@ -31,7 +31,8 @@ __all__ = ["fit_caltrack_daily", "fit_usage_per_day_model"]
 
 _LOG = logging.getLogger(__name__)
 METHOD = "caltrack_daily"
-_N_PARAMETERS = {"intercept_only": 1, "hdd_only": 2, "cdd_only": 2, "hdd_cdd": 3}
+# Fitted parameters per candidate type (μ, β_H, β_C), for fit statistics' degrees of freedom.
+N_PARAMETERS = {"intercept_only": 1, "hdd_only": 2, "cdd_only": 2, "hdd_cdd": 3}
 
 
 def _refit(y: np.ndarray, hdd: np.ndarray, cdd: np.ndarray, w: np.ndarray, grid: CandidateGrid,
@@ -105,7 +106,7 @@ def fit_caltrack_daily(
     model = BaselineModel(METHOD, model_type, params, compute_fit_statistics([], [], 0))
     predicted = model.predict_daily_kwh(temp)
     stats = compute_fit_statistics(
-        np.where(np.isfinite(temp), usage, np.nan), predicted, _N_PARAMETERS.get(model_type, 0))
+        np.where(np.isfinite(temp), usage, np.nan), predicted, N_PARAMETERS.get(model_type, 0))
     _LOG.debug("caltrack_daily: %s %s, disqualifications %s", model_type, params,
                [flag.name for flag in disqualifications])
     metadata = {**meta, "baseline_start": baseline.dates[0].isoformat() if len(baseline) else None,

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from mrv.degree_days import cooling_degree_days, heating_degree_days
 from mrv.fit_statistics import FitStatistics
 from mrv.flags import QualityFlag
 
@@ -68,9 +69,11 @@ class BaselineModel:
             return np.full(temp.shape, np.nan)
         predicted = np.full(temp.shape, p["intercept_kwh_per_day"])
         if "beta_hdd_kwh_per_hdd" in p:
-            predicted = predicted + p["beta_hdd_kwh_per_hdd"] * np.maximum(p["heating_balance_point_f"] - temp, 0.0)
+            hdd = heating_degree_days(temp, p["heating_balance_point_f"])
+            predicted = predicted + p["beta_hdd_kwh_per_hdd"] * hdd
         if "beta_cdd_kwh_per_cdd" in p:
-            predicted = predicted + p["beta_cdd_kwh_per_cdd"] * np.maximum(temp - p["cooling_balance_point_f"], 0.0)
+            cdd = cooling_degree_days(temp, p["cooling_balance_point_f"])
+            predicted = predicted + p["beta_cdd_kwh_per_cdd"] * cdd
         if "beta_occupancy_kwh_per_pct" in p:
             if occupancy_pct is None:
                 raise ValueError("occupancy_normalised baseline needs occupancy_pct for each day")

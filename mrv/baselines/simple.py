@@ -28,6 +28,7 @@ import numpy as np
 from mrv.baselines.caltrack_daily import fit_caltrack_daily
 from mrv.baselines.model import BaselineModel
 from mrv.baselines.settings import CaltrackDailySettings
+from mrv.degree_days import cooling_degree_days, heating_degree_days
 from mrv.fit_statistics import compute_fit_statistics
 from mrv.flags import QualityFlag
 from mrv.series import DailySeries
@@ -92,10 +93,10 @@ def fit_static(agreed_kwh: float, period_days: float, baseline: DailySeries | No
 def _occupancy_design(temp_f: np.ndarray, occupancy_pct: np.ndarray, params: dict) -> tuple[np.ndarray, list[str]]:
     columns, names = [np.ones_like(temp_f)], ["intercept_kwh_per_day"]
     if "heating_balance_point_f" in params:
-        columns.append(np.maximum(params["heating_balance_point_f"] - temp_f, 0.0))
+        columns.append(heating_degree_days(temp_f, params["heating_balance_point_f"]))
         names.append("beta_hdd_kwh_per_hdd")
     if "cooling_balance_point_f" in params:
-        columns.append(np.maximum(temp_f - params["cooling_balance_point_f"], 0.0))
+        columns.append(cooling_degree_days(temp_f, params["cooling_balance_point_f"]))
         names.append("beta_cdd_kwh_per_cdd")
     columns.append(occupancy_pct)
     names.append("beta_occupancy_kwh_per_pct")

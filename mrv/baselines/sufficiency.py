@@ -18,6 +18,7 @@ import numpy as np
 
 from mrv.baselines.settings import SufficiencyRules
 from mrv.flags import QualityFlag
+from mrv.quality_checks import extreme_value_limit_kwh
 from mrv.series import DailySeries
 
 __all__ = ["check_daily_sufficiency", "extreme_value_warnings"]
@@ -78,13 +79,12 @@ def extreme_value_warnings(usage_kwh: np.ndarray, iqr_multiplier: float) -> tupl
     values = values[np.isfinite(values)]
     if values.size == 0:
         return ()
-    q25, median, q75 = np.percentile(values, [25, 50, 75])
-    limit = median + iqr_multiplier * (q75 - q25)
+    _, _, limit = extreme_value_limit_kwh(values, iqr_multiplier)
     n_extreme = int(np.count_nonzero(values > limit))
     if not n_extreme:
         return ()
     return (QualityFlag(
         "extreme_values_detected",
         "Usage above median + k·IQR must be reviewed manually (CalTRACK 2.3.6).",
-        {"n_extreme_values": n_extreme, "extreme_value_limit_kwh": float(limit),
+        {"n_extreme_values": n_extreme, "extreme_value_limit_kwh": limit,
          "max_value_kwh": float(values.max())}),)

@@ -13,11 +13,14 @@ from hypothesis import strategies as st
 
 from mrv.fit_statistics import (
     FitStatistics,
-    G14Limits,
     ashrae_g14_acceptance,
     compute_fit_statistics,
     lag1_autocorrelation,
 )
+from mrv.settings import AshraeG14Settings
+
+MONTHLY = AshraeG14Settings(granularity="monthly")
+HOURLY = AshraeG14Settings(granularity="hourly")
 
 
 def test_fit_statistics_by_hand():
@@ -60,12 +63,13 @@ def test_lag1_autocorrelation_gap_breaks_pairs():
 
 
 @pytest.mark.parametrize("limits, cvrmse, nmbe, expected", [
-    (G14Limits.monthly(), 0.15, 0.05, set()),
-    (G14Limits.monthly(), 0.151, -0.02, {"cvrmse_above_ashrae_g14_limit"}),
-    (G14Limits.monthly(), 0.10, -0.051, {"nmbe_above_ashrae_g14_limit"}),
-    (G14Limits.hourly(), 0.29, 0.09, set()),
-    (G14Limits.hourly(), 0.31, 0.11, {"cvrmse_above_ashrae_g14_limit", "nmbe_above_ashrae_g14_limit"}),
-    (G14Limits(cvrmse_max=0.2, nmbe_max=0.01), float("nan"), 0.0, {"cvrmse_above_ashrae_g14_limit"}),
+    (MONTHLY, 0.15, 0.05, set()),
+    (MONTHLY, 0.151, -0.02, {"cvrmse_above_ashrae_g14_limit"}),
+    (MONTHLY, 0.10, -0.051, {"nmbe_above_ashrae_g14_limit"}),
+    (HOURLY, 0.29, 0.09, set()),
+    (HOURLY, 0.31, 0.11, {"cvrmse_above_ashrae_g14_limit", "nmbe_above_ashrae_g14_limit"}),
+    (AshraeG14Settings(cvrmse_max_hourly=0.2, nmbe_max_hourly=0.01), float("nan"), 0.0, {"cvrmse_above_ashrae_g14_limit"}),
+    (HOURLY, float("-inf"), float("inf"), {"cvrmse_above_ashrae_g14_limit", "nmbe_above_ashrae_g14_limit"}),
 ])
 def test_ashrae_g14_acceptance(limits, cvrmse, nmbe, expected):
     stats = FitStatistics(100, 2, 0.9, 0.9, 1.0, cvrmse, nmbe, 10.0, 0.1)
