@@ -77,7 +77,11 @@ def wait_until_complete(profile: Profile, distinct: int, timeout_s: float) -> di
             if day_total + inserted != last_value:
                 last_value, last_progress = day_total + inserted, time.monotonic()
             if day_total >= distinct and inserted >= distinct:
-                if _one(cur, "SELECT COUNT(*) FROM emission_event") >= distinct:
+                # every rollup, not only the day one: the minute sink (most rows) finishes last
+                if _one(cur, "SELECT COUNT(*) FROM emission_event") >= distinct and all(
+                        _one(cur, f"SELECT COALESCE(SUM(event_count), 0) FROM {table}") >= distinct
+                        for table in ROLLUPS):
+                    time.sleep(2)  # a last correction of a row already counted: let the sinks flush
                     return {"complete": True, "first_row_polled_at": first_seen}
         return {"complete": False, "first_row_polled_at": first_seen}
 
