@@ -76,7 +76,7 @@ test: install compose-tool ## all tests: unit, then integration on a real test s
 test-unit: venv ## only the tests that need no server
 	@$(PY) -m pytest -m "not integration" tests
 
-bench: install ## benchmarks on a real test stack; results in bench/results/
+bench: install ## benchmarks on the bench stack (ports +30000); results in bench/results/summary.json
 	@PYTHONPATH=$(CURDIR) $(PY) -m bench
 
 compose-tool: ## Debian's docker-compose (validates docker-compose.yml offline; no Docker engine needed)

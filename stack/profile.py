@@ -9,7 +9,7 @@ from pathlib import Path
 __all__ = ["REPO", "Profile", "get_profile"]
 
 REPO = Path(__file__).resolve().parent.parent
-_PORT_OFFSETS = {"dev": 0, "test": 10000}
+_PORT_OFFSETS = {"dev": 0, "test": 10000, "bench": 30000}
 
 
 @dataclass(frozen=True)
