@@ -129,13 +129,14 @@ def build_checked_events(t_env: TableEnvironment, settings: Settings, source: st
                {once("JSON_VALUE(payload, '$.scope')")} AS scope_text,
                {once("JSON_VALUE(payload, '$.category')")} AS category,
                {once("JSON_VALUE(payload, '$.source')")} AS source,
-               {once("JSON_QUERY(payload, '$.attributes')")} AS attributes
+               {once("JSON_QUERY(payload, '$.attributes')")} AS attributes,
+               {once("JSON_VALUE(payload, '$.attributes')")} AS attributes_scalar
         FROM {source}""")
     parsed = t_env.sql_query(f"""
         SELECT payload, kafka_topic, kafka_partition, kafka_offset, kafka_ts, proc_time, event_id, org_id,
                {once(occurred_at_utc_sql("occurred_at_text"))} AS occurred_at,
                {once("TRY_CAST(co2e_kg_text AS DECIMAL(18, 6))")} AS co2e_kg,
-               scope_text, category, source, attributes
+               scope_text, category, source, attributes, attributes_scalar
         FROM {fields}""")
     horizon, skew = settings.correction_horizon_days, settings.max_future_skew_s
     return t_env.sql_query(f"""
