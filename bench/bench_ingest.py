@@ -26,6 +26,9 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from carbon_stream.settings import get_settings
+from stack.profile import REPO
+
 log = logging.getLogger("bench_ingest")
 
 PERF_TOPIC = "bench.producer-perf"  # ProducerPerformance writes random bytes: never to emissions.v1
@@ -165,14 +168,16 @@ def _table(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bootstrap", default="localhost:9092", help="Kafka bootstrap servers")
+    parser.add_argument("--bootstrap", default=get_settings().kafka_bootstrap_servers,
+                        help="Kafka bootstrap servers (default: CS_KAFKA_BOOTSTRAP_SERVERS, set by `make bench`)")
     parser.add_argument("--port", type=int, default=8765, help="loopback port for the ingest API under test")
     parser.add_argument("--single-requests", type=int, default=5000)
     parser.add_argument("--single-concurrency", type=int, default=16)
     parser.add_argument("--batches", type=int, default=250)
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--batch-concurrency", type=int, default=2)
-    parser.add_argument("--kafka-jars", type=Path, help="Kafka jars folder: also run ProducerPerformance")
+    parser.add_argument("--kafka-jars", type=Path, default=REPO / ".jars" / "kafka",
+                        help="Kafka jars folder: also run ProducerPerformance (the box's limit)")
     parser.add_argument("--perf-records", type=int, default=2_000_000,
                         help="ProducerPerformance records (enough to get past the JVM's warm-up)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/ingest.json"))

@@ -35,6 +35,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import bench_profile  # noqa: E402
+from carbon_stream.settings import get_settings  # noqa: E402
 from read_api.grains import Grain  # noqa: E402
 from read_api.params import EmissionFilters, PageParams, TimeRange, parse_sort  # noqa: E402
 from read_api.queries import SERIES_PRIMARY_KEY, SeriesQuery, build_series_sql  # noqa: E402
@@ -228,9 +230,10 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default="postgresql://carbon:carbon@localhost:5432/carbon",
+    parser.add_argument("--database-url", default=get_settings().database_url,
                         help="writer role URL of the database the API reads (bench rows are loaded there)")
-    parser.add_argument("--api-url", default="http://127.0.0.1:8001", help="running read API (loopback only)")
+    parser.add_argument("--api-url", default=f"http://127.0.0.1:{bench_profile().read_port}",
+                        help="running read API (loopback only; default: the bench stack's)")
     parser.add_argument("--orgs", type=int, default=100)
     parser.add_argument("--minutes", type=int, default=700, help="minutes of data per (org, scope, category)")
     parser.add_argument("--requests", type=int, default=5000, help="measured requests (bounded)")
