@@ -77,9 +77,10 @@ def start(profile: Profile) -> None:
         return
     config = _write_config(profile)
     if not (_base(profile) / "data" / "meta.properties").exists():
+        # "=" form: a base64 id may start with "-", which a separate argument would make an option
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         log.info("==> [kafka] formatting KRaft storage (cluster %s)", cluster_id)
-        run(_java(profile, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)))
+        run(_java(profile, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(config)))
     log.info("==> [kafka] starting broker on :%s", profile.kafka_port)
     start_daemon(_java(profile, "kafka.Kafka", str(config), heap="1g"), pidfile(profile),
                  _base(profile) / "stdout.log")
