@@ -62,8 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     names = [n for n in discover() if not args.only or n in args.only]
     if not args.no_up:
-        apis = [] if (REPO / "ingest_api").is_dir() and (REPO / "read_api").is_dir() else ["--no-apis"]
-        _stack("up", "--no-jobs", "--no-producer", *apis)
+        _stack("up", "--no-jobs", "--no-producer")
     started, load_before = time.time(), loadavg()
     runs = {name: run_module(name, args.timeout) for name in names}
     summary = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),

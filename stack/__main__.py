@@ -25,7 +25,7 @@ def up(profile: Profile, args: argparse.Namespace) -> None:
         for name in jobs.JOBS:
             jobs.start_or_restore(profile, name)
     for service in services.services(profile, args.rate):
-        if (service.name == "demo-producer" and args.no_producer) or (service.port and args.no_apis):
+        if service.name == "demo-producer" and args.no_producer:
             continue
         services.start(profile, service)
     _print_where(profile)
@@ -113,7 +113,6 @@ def main() -> None:
     up_parser = commands.add_parser("up", help="install what is missing and start everything")
     up_parser.add_argument("--no-producer", action="store_true", help="do not start the demo producer")
     up_parser.add_argument("--no-jobs", action="store_true", help="do not submit the Flink jobs")
-    up_parser.add_argument("--no-apis", action="store_true", help="do not start the ingest and read APIs")
     up_parser.add_argument("--rate", type=float, default=20.0, help="demo events per second")
     commands.add_parser("down", help="stop everything (data kept)")
     commands.add_parser("database-url", help="print the writer's PostgreSQL URL")

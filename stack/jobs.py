@@ -114,8 +114,6 @@ def latest_snapshot(profile: Profile, name: str) -> str | None:
 
 def start_or_restore(profile: Profile, name: str) -> str:
     """Submit ``name`` unless it runs, restoring its newest snapshot when there is one."""
-    if find_running(profile, name):
-        return submit(profile, name)
     return submit(profile, name, savepoint=latest_snapshot(profile, name))
 
 
