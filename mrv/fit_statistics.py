@@ -74,6 +74,8 @@ def lag1_autocorrelation(residuals: np.ndarray) -> float:
     if both.sum() < 2:
         return math.nan
     a, b = current[both] - current[both].mean(), previous[both] - previous[both].mean()
+    # Correlation is scale-free: normalise first so tiny residuals do not underflow to 0 when squared.
+    a, b = a / (np.abs(a).max() or 1.0), b / (np.abs(b).max() or 1.0)
     denominator = math.sqrt(float(np.dot(a, a)) * float(np.dot(b, b)))
     return float(np.dot(a, b)) / denominator if denominator > 0 else math.nan
 
