@@ -24,7 +24,7 @@ from bench.flink_metrics import VertexSampler
 from bench.pipeline_workload import Workload, build_and_send
 from carbon_stream.topics import EMISSIONS
 from stack import flink, jobs, kafka
-from stack.proc import read_pid
+from stack.proc import read_pid, wait_until
 from stack.profile import Profile
 
 __all__ = ["run"]
@@ -46,13 +46,10 @@ def reset(profile: Profile) -> None:
         log.info("consumer group %s: %s", JOB, error)
     if EMISSIONS.name in admin.list_topics(timeout=10).topics:
         admin.delete_topics([EMISSIONS.name])[EMISSIONS.name].result(30)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            kafka.create_topics(bootstrap)
-            break
-        except Exception:  # the old topic is still being deleted
-            time.sleep(1)
+    # deletion is asynchronous: metadata may list the topic for a while, and creating it then is a no-op
+    wait_until(lambda: EMISSIONS.name not in admin.list_topics(timeout=10).topics, "topic deletion", 60)
+    kafka.create_topics(bootstrap)
+    wait_until(lambda: EMISSIONS.name in admin.list_topics(timeout=10).topics, "topic creation", 60)
     with connect(profile) as conn, conn.cursor() as cur:
         cur.execute(f"TRUNCATE {', '.join(OUTPUT_TABLES)}")
 
