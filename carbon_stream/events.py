@@ -25,7 +25,7 @@ __all__ = [
 ORG_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 CATEGORY_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-CO2E_KG_MAX = Decimal("1000000000000")  # 1 Mt CO2e in one event: larger is a unit error
+CO2E_KG_MAX = Decimal("999999999999.999999")  # the largest NUMERIC(18,6) (~1 Mt CO2e): larger is a unit error
 CO2E_KG_DECIMALS = 6  # 1 mg resolution; matches NUMERIC(18,6) in PostgreSQL
 _CO2E_QUANTUM = Decimal(1).scaleb(-CO2E_KG_DECIMALS)
 

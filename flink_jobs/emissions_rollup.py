@@ -2,7 +2,8 @@
 
 Reads ``emissions.v1`` as raw strings and, per record:
 
-1. **Validates** it in SQL with the same rules as the ingest API (``carbon_stream.events``).
+1. **Validates** it with the job's Java table function ``parse_emission`` (flink_jobs/udf: the JSON
+   parsed once, the ingest API's rules with constants passed in from ``carbon_stream.events``).
    A refused record goes to ``emission_dead_letter`` and topic ``emissions.deadletter.v1`` with the
    raw payload, the reason (``"<field>: <why>"``) and its Kafka coordinates. The job never stops
    for bad data.
@@ -49,44 +50,40 @@ GRAINS = {
     "day": "TIMESTAMPADD(DAY, 1, window_start)",
     "month": "TIMESTAMPADD(MONTH, 1, window_start)",
 }
-# JSON_QUERY(obj, '$.*' WITH WRAPPER) gives [[v1,v2,...]]: all values must be JSON strings.
-_JSON_STRING_ARRAY = r'^\[\[("([^"\\]|\\.)*"(,"([^"\\]|\\.)*")*)?\]\]$'
-_RFC3339 = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+# The job's Java functions (flink_jobs/udf, built into .jars/udf by `make jars`)
+FUNCTIONS = {"parse_emission": "carbonstream.udf.ParseEmission",
+             "emission_event_time": "carbonstream.udf.EmissionEventTime"}
 
 
-def occurred_at_utc_sql(text: str) -> str:
-    """SQL for an RFC 3339 string → TIMESTAMP(3) in UTC, or NULL if it is not a real instant.
+def contract_call_sql(function: str, settings: Settings) -> str:
+    """SQL call of one of the job's Java functions on the raw record (``payload``, ``kafka_timestamp``).
 
-    Flink's parsers ignore UTC offsets, so the offset is applied explicitly: the wall-clock part is
-    parsed, then shifted by −(±hh:mm). A date that does not exist (2026-02-30) gives NULL because
-    the parsed date must print back as written.
+    ``parse_emission`` (a table function: one row per record, the JSON parsed once) checks the record
+    against the event contract (flink_jobs/udf/.../EmissionContract.java); its row is
+    (event_id, org_id, occurred_at, co2e_kg, scope, category, source, attributes, reason, event_time),
+    ``reason`` NULL for an accepted record, else ``"<field>: <why>"``. ``emission_event_time`` gives the
+    row's ``event_time`` alone, for the source's watermark. The rules' constants come from
+    ``carbon_stream.events`` and the settings, so the API and the job share one definition.
     """
-    wall = f"TO_TIMESTAMP(REPLACE(REGEXP_REPLACE({text}, '(Z|[+-][0-9]{{2}}:[0-9]{{2}})$', ''), 'T', ' '))"
-    offset_min = (
-        f"CASE WHEN {text} LIKE '%Z' THEN 0 ELSE "
-        f"(CASE WHEN SUBSTRING({text} FROM CHAR_LENGTH({text}) - 5 FOR 1) = '-' THEN -1 ELSE 1 END) * "
-        f"(CAST(SUBSTRING({text} FROM CHAR_LENGTH({text}) - 4 FOR 2) AS INT) * 60 + "
-        f"CAST(SUBSTRING({text} FROM CHAR_LENGTH({text}) - 1 FOR 2) AS INT)) END"
-    )
-    return (
-        f"CASE WHEN REGEXP({text}, '{_RFC3339}') "
-        f"AND DATE_FORMAT({wall}, 'yyyy-MM-dd') = SUBSTRING({text} FROM 1 FOR 10) "
-        f"THEN TIMESTAMPADD(MINUTE, -({offset_min}), {wall}) END"
-    )
+    def literal(text: object) -> str:
+        return "'" + str(text).replace("'", "''") + "'"
+
+    return (f"{function}(payload, kafka_timestamp, {settings.correction_horizon_days}, "
+            f"{settings.max_future_skew_s}, {literal(CO2E_KG_MAX)}, {literal(UUID_PATTERN)}, "
+            f"{literal(ORG_ID_PATTERN)}, {literal(CATEGORY_PATTERN)})")
+
+
+def register_functions(t_env: TableEnvironment) -> None:
+    for name, java_class in FUNCTIONS.items():
+        t_env.create_java_temporary_system_function(name, java_class)
 
 
 def source_schema(settings: Settings) -> Schema:
     """Raw value, Kafka coordinates, and event time with a bounded-out-of-orderness watermark.
 
-    ``event_time`` is occurred_at when it parses and lies within the accepted range, else the
-    Kafka timestamp, so a malformed record can neither stop the job nor drag the watermark.
+    ``event_time`` is occurred_at of an accepted record, else the Kafka timestamp, so a malformed
+    record can neither stop the job nor drag the watermark.
     """
-    occurred = occurred_at_utc_sql("JSON_VALUE(payload, '$.occurred_at')")
-    kafka_ts = "CAST(kafka_timestamp AS TIMESTAMP(3))"
-    event_time = (
-        f"CASE WHEN {occurred} BETWEEN TIMESTAMPADD(DAY, -{settings.correction_horizon_days}, {kafka_ts}) "
-        f"AND TIMESTAMPADD(SECOND, {settings.max_future_skew_s}, {kafka_ts}) THEN {occurred} ELSE {kafka_ts} END"
-    )
     return (
         Schema.new_builder()
         .column("payload", DataTypes.STRING())
@@ -95,75 +92,19 @@ def source_schema(settings: Settings) -> Schema:
         .column_by_metadata("kafka_offset", DataTypes.BIGINT(), "offset", True)
         .column_by_metadata("kafka_timestamp", DataTypes.TIMESTAMP_LTZ(3), "timestamp", True)
         .column_by_expression("proc_time", "PROCTIME()")
-        .column_by_expression("event_time", f"CAST({event_time} AS TIMESTAMP(3))")
+        .column_by_expression("event_time", contract_call_sql("emission_event_time", settings))
         .watermark("event_time", f"event_time - INTERVAL '{settings.watermark_out_of_orderness_s}' SECOND")
         .build()
     )
 
 
-def evaluated_once_sql(expression: str) -> str:
-    """``expression`` unchanged in value, but computed once per record however often it is used.
-
-    Flink's planner merges stacked projections by inlining each column's expression wherever it is
-    referenced, so a parsed field used N times is parsed N times (validation used 61
-    ``JSON_VALUE`` calls per record, the job's bottleneck). A projection whose expression is
-    non-deterministic and referenced more than once is never inlined; ``RAND() < 2`` is always
-    true, so the value is the expression's own.
-    """
-    return f"CASE WHEN RAND() < 2 THEN {expression} END"
-
-
 def build_checked_events(t_env: TableEnvironment, settings: Settings, source: str) -> Table:
-    """Every record with its parsed fields and ``reason`` (NULL when the record is valid).
-
-    Each JSON field is extracted once, then parsed once (``evaluated_once_sql``), then checked.
-    """
-    once = evaluated_once_sql
-    fields = t_env.sql_query(f"""
+    """Every record with its parsed fields and ``reason`` (NULL when the record is valid)."""
+    return t_env.sql_query(f"""
         SELECT payload, kafka_topic, kafka_partition, kafka_offset,
                CAST(kafka_timestamp AS TIMESTAMP(3)) AS kafka_ts, proc_time,
-               {once("LOWER(JSON_VALUE(payload, '$.event_id'))")} AS event_id,
-               {once("JSON_VALUE(payload, '$.org_id')")} AS org_id,
-               {once("JSON_VALUE(payload, '$.occurred_at')")} AS occurred_at_text,
-               {once("JSON_VALUE(payload, '$.co2e_kg')")} AS co2e_kg_text,
-               {once("JSON_VALUE(payload, '$.scope')")} AS scope_text,
-               {once("JSON_VALUE(payload, '$.category')")} AS category,
-               {once("JSON_VALUE(payload, '$.source')")} AS source,
-               {once("JSON_QUERY(payload, '$.attributes')")} AS attributes,
-               {once("JSON_VALUE(payload, '$.attributes')")} AS attributes_scalar
-        FROM {source}""")
-    parsed = t_env.sql_query(f"""
-        SELECT payload, kafka_topic, kafka_partition, kafka_offset, kafka_ts, proc_time, event_id, org_id,
-               {once(occurred_at_utc_sql("occurred_at_text"))} AS occurred_at,
-               {once("TRY_CAST(co2e_kg_text AS DECIMAL(18, 6))")} AS co2e_kg,
-               scope_text, category, source, attributes, attributes_scalar
-        FROM {fields}""")
-    horizon, skew = settings.correction_horizon_days, settings.max_future_skew_s
-    return t_env.sql_query(f"""
-        SELECT *, CASE
-            WHEN payload IS NULL THEN 'payload: empty record'
-            WHEN NOT (payload IS JSON OBJECT) THEN 'payload: not a JSON object'
-            WHEN event_id IS NULL OR NOT REGEXP(event_id, '{UUID_PATTERN}') THEN 'event_id: must be a UUID'
-            WHEN org_id IS NULL OR NOT REGEXP(org_id, '{ORG_ID_PATTERN}')
-                THEN 'org_id: must be 1-64 letters, digits or _.:- (starting with a letter or digit)'
-            WHEN occurred_at IS NULL THEN 'occurred_at: must be an RFC 3339 timestamp with offset'
-            WHEN occurred_at > TIMESTAMPADD(SECOND, {skew}, kafka_ts)
-                THEN 'occurred_at: is more than {skew} s in the future'
-            WHEN occurred_at < TIMESTAMPADD(DAY, -{horizon}, kafka_ts)
-                THEN 'occurred_at: is older than the correction horizon of {horizon} days'
-            WHEN co2e_kg IS NULL THEN 'co2e_kg: must be a finite number'
-            WHEN co2e_kg < 0 THEN 'co2e_kg: must be >= 0'
-            WHEN co2e_kg > {CO2E_KG_MAX} THEN 'co2e_kg: must be <= {CO2E_KG_MAX} kg'
-            WHEN scope_text IS NULL OR scope_text NOT IN ('1', '2', '3') THEN 'scope: must be 1, 2 or 3'
-            WHEN category IS NULL OR NOT REGEXP(category, '{CATEGORY_PATTERN}')
-                THEN 'category: must be a lowercase slug (a-z, 0-9, _), at most 64 characters'
-            WHEN CHAR_LENGTH(source) > 128 THEN 'source: must be at most 128 characters'
-            WHEN attributes_scalar IS NOT NULL
-                OR (attributes IS NOT NULL AND NOT (attributes IS JSON OBJECT))
-                OR NOT REGEXP(COALESCE(JSON_QUERY(attributes, '$.*' WITH WRAPPER), '[[]]'), '{_JSON_STRING_ARRAY}')
-                THEN 'attributes: must be an object of strings'
-            ELSE CAST(NULL AS STRING) END AS reason
-        FROM {parsed}""")
+               event_id, org_id, occurred_at, co2e_kg, `scope`, category, source, attributes, reason
+        FROM {source}, LATERAL TABLE({contract_call_sql("parse_emission", settings)})""")
 
 
 def build_accepted_events(t_env: TableEnvironment, settings: Settings, checked: Table) -> Table:
@@ -178,8 +119,7 @@ def build_accepted_events(t_env: TableEnvironment, settings: Settings, checked: 
                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS watermark_at
         FROM {checked} WHERE reason IS NULL""")
     return t_env.sql_query(f"""
-        SELECT event_id, org_id, occurred_at, co2e_kg, CAST(scope_text AS SMALLINT) AS `scope`,
-               category, source, attributes, kafka_partition, kafka_offset, kafka_ts, watermark_at
+        SELECT event_id, org_id, occurred_at, co2e_kg, `scope`, category, source, attributes, kafka_partition, kafka_offset, kafka_ts, watermark_at
         FROM (
             SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY proc_time ASC) AS copy_no
             FROM {with_watermark})
@@ -265,7 +205,8 @@ def _sink_schemas() -> dict[str, Schema]:
 
 
 def register_tables(t_env: TableEnvironment, settings: Settings) -> None:
-    """Source and sinks; sink table names are the PostgreSQL tables of sql/001_emission_tables.sql."""
+    """Function, source and sinks; sink table names are the PostgreSQL tables of sql/001_emission_tables.sql."""
+    register_functions(t_env)
     t_env.create_temporary_table(
         "emission_raw", kafka_source(settings, EMISSIONS.name, JOB_NAME, source_schema(settings)))
     schemas = _sink_schemas()

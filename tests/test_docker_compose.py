@@ -174,6 +174,15 @@ def test_compose_flink_jars_come_from_the_project_pom_like_make_jars():
     assert _flink_version_arg().startswith(f"{connector_flink}.")
 
 
+def test_compose_flink_image_compiles_the_jobs_java_functions_like_make_jars():
+    from stack.flink import UDF_JAR
+
+    dockerfile = FLINK_DOCKERFILE.read_text()
+    assert "COPY flink_jobs/udf/src /build/src" in dockerfile
+    assert f"/build/{UDF_JAR.name} /opt/flink/lib/" in dockerfile
+    assert f"UDF_JAR    := .jars/udf/{UDF_JAR.name}" in (REPO / "Makefile").read_text()
+
+
 def test_compose_job_submitter_submits_every_flink_job(services):
     from stack.jobs import JOBS
 
@@ -209,4 +218,5 @@ def test_compose_dockerignore_admits_every_copied_path():
     for dockerfile in (FLINK_DOCKERFILE, APP_DOCKERFILE):
         for sources in re.findall(r"^COPY (?!--from)(?:--\S+ )*(.+) \S+$", dockerfile.read_text(), re.M):
             for source in sources.split():
-                assert source == "." or source in allowed, f"{dockerfile.name} copies {source}"
+                admitted = source == "." or any(source == path or source.startswith(path + "/") for path in allowed)
+                assert admitted, f"{dockerfile.name} copies {source}"
