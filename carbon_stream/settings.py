@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     max_future_skew_s: int = Field(
         300, ge=0, description="occurred_at may be at most this many seconds ahead of receive time"
     )
+    coarse_rollup_flush_s: float = Field(
+        5.0, gt=0, description="Flink job: hour/day/month rollup rows are written at most this often "
+        "(minute rows and raw events every second)"
+    )
     watermark_out_of_orderness_s: int = Field(
         5, ge=0, description="Event-time watermark lag behind the largest occurred_at seen"
     )

@@ -212,7 +212,8 @@ def register_tables(t_env: TableEnvironment, settings: Settings) -> None:
     schemas = _sink_schemas()
     for grain in GRAINS:
         table = f"emission_rollup_{grain}"
-        t_env.create_temporary_table(table, jdbc_upsert_sink(settings, table, schemas["rollup"]))
+        flush_s = 1.0 if grain == "minute" else settings.coarse_rollup_flush_s
+        t_env.create_temporary_table(table, jdbc_upsert_sink(settings, table, schemas["rollup"], flush_s))
     t_env.create_temporary_table("emission_event", jdbc_upsert_sink(settings, "emission_event", schemas["event"]))
     t_env.create_temporary_table(
         "emission_late_event", jdbc_upsert_sink(settings, "emission_late_event", schemas["late"]))

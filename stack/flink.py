@@ -1,7 +1,8 @@
 """Local Flink standalone cluster from the apache-flink wheel (``pyflink/bin``), REST + dashboard.
 
 The profile gets its own conf/lib/log folders: lib = the wheel's jars + the connector jars from
-``.jars/flink`` + the jobs' Java functions (``.jars/udf``); conf = a generated config.yaml (ports, RocksDB state, checkpoint folder, UTC JVMs).
+``.jars/flink`` + the jobs' Java functions (``.jars/udf``); conf = a generated config.yaml (ports,
+RocksDB state with bloom filters, checkpoint folder, UTC JVMs).
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ taskmanager:
   memory: {{process: {{size: 4096m}}, managed: {{fraction: 0.3}}}}
 rest: {{address: localhost, bind-address: localhost, port: {profile.flink_rest_port}}}
 parallelism: {{default: 1}}
-state: {{backend: {{type: rocksdb, incremental: true}}}}
+state: {{backend: {{type: rocksdb, incremental: true, rocksdb: {{use-bloom-filter: true}}}}}}
 execution:
   checkpointing:
     dir: file://{base / 'checkpoints'}
