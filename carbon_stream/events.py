@@ -15,11 +15,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, ValidatorFunctionWrapHandler, field_validator
 
 __all__ = [
     "ORG_ID_PATTERN", "CATEGORY_PATTERN", "UUID_PATTERN", "CO2E_KG_MAX", "CO2E_KG_DECIMALS",
-    "EmissionEvent", "event_time_problem", "quantize_co2e_kg", "to_wire_timestamp",
+    "EmissionEvent", "event_time_bounds", "event_time_problem", "quantize_co2e_kg", "to_wire_timestamp",
 ]
 
 ORG_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -63,10 +63,13 @@ class EmissionEvent(BaseModel):
         None, max_length=20, description="Up to 20 string key/value pairs"
     )
 
-    @field_validator("co2e_kg", mode="before")
+    # Wrap without calling the handler: the returned Decimal is final, not validated again against the
+    # float | Decimal union (that cost more than this check). The union stays the field's schema.
+    @field_validator("co2e_kg", mode="wrap")
     @classmethod
-    def _co2e_kg_is_finite_and_in_range(cls, value: Any) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+    def _co2e_kg_is_finite_and_in_range(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Decimal:
+        # JSON numbers arrive as exact floats: the common case costs one type check here.
+        if type(value) is not float and (isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str))):
             raise ValueError("must be a number")
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError("must be finite")
@@ -99,6 +102,12 @@ class EmissionEvent(BaseModel):
         return wire
 
 
+def event_time_bounds(received_at: datetime, horizon_days: int, max_future_skew_s: int) -> tuple[datetime, datetime]:
+    """The accepted ``occurred_at`` range at ``received_at``, both ends inclusive:
+    ``(received_at - horizon_days, received_at + max_future_skew_s)``. A batch computes it once."""
+    return received_at - timedelta(days=horizon_days), received_at + timedelta(seconds=max_future_skew_s)
+
+
 def event_time_problem(
     occurred_at: datetime, received_at: datetime, horizon_days: int, max_future_skew_s: int
 ) -> str | None:
@@ -107,8 +116,9 @@ def event_time_problem(
     Accepted: ``received_at - horizon_days <= occurred_at <= received_at + max_future_skew_s``.
     Older events can no longer correct their aggregates (the Flink state has expired).
     """
-    if occurred_at > received_at + timedelta(seconds=max_future_skew_s):
+    earliest, latest = event_time_bounds(received_at, horizon_days, max_future_skew_s)
+    if occurred_at > latest:
         return f"is more than {max_future_skew_s} s in the future"
-    if occurred_at < received_at - timedelta(days=horizon_days):
+    if occurred_at < earliest:
         return f"is older than the correction horizon of {horizon_days} days"
     return None
