@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-import pydantic_core
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from carbon_stream.events import EmissionEvent
@@ -72,7 +71,7 @@ def producer_config(settings: Settings) -> dict[str, Any]:
 
 def encode_event(event: EmissionEvent) -> tuple[bytes, bytes]:
     """Kafka key (org_id, UTF-8) and value (compact UTF-8 JSON of ``to_wire()``)."""
-    return event.org_id.encode(), pydantic_core.to_json(event.to_wire())
+    return event.org_id.encode(), event.to_wire_json()
 
 
 class _Acknowledgements:
