@@ -12,7 +12,7 @@ from datetime import datetime
 import pydantic_core
 from pydantic import TypeAdapter, ValidationError
 
-from carbon_stream.events import EmissionEvent, event_time_problem
+from carbon_stream.events import EmissionEvent, event_time_bounds, event_time_problem
 from carbon_stream.settings import Settings
 from ingest_api.errors import InputRejected, error_items
 from ingest_api.schemas import ErrorItem, SeedEmissionIn
@@ -79,10 +79,12 @@ def _item_problems(indexed_items: Iterable[tuple[int, object]], received_at: dat
 
 def _checked_event_times(events: list[EmissionEvent], received_at: datetime,
                          settings: Settings) -> list[EmissionEvent]:
-    problems = [problem for index, event in enumerate(events)
-                if (problem := _event_time_item(event, received_at, settings, index)) is not None]
-    if problems:
-        raise InputRejected(422, problems)
+    """The event-time rule over a whole batch: the accepted range once, one comparison per event; the
+    reason is worded (by ``event_time_problem``, as for a single event) only for the events outside."""
+    earliest, latest = event_time_bounds(received_at, settings.correction_horizon_days, settings.max_future_skew_s)
+    outside = [index for index, event in enumerate(events) if not earliest <= event.occurred_at <= latest]
+    if outside:
+        raise InputRejected(422, [_event_time_item(events[index], received_at, settings, index) for index in outside])
     return events
 
 

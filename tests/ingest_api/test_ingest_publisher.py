@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
-from confluent_kafka import KafkaError
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from carbon_stream.events import EmissionEvent
 from carbon_stream.settings import Settings
+from carbon_stream.topics import EMISSIONS
 from ingest_api.publisher import EventPublisher, KafkaUnavailable, encode_event, producer_config
 
 UNREACHABLE = Settings(kafka_bootstrap_servers="localhost:1", kafka_send_timeout_s=1.0)
@@ -83,7 +86,7 @@ class _FullQueueProducer:
         self.full_for = full_for
         self.queued: list = []
 
-    def produce(self, topic, value, key, on_delivery) -> None:
+    def produce(self, topic, value, key, partition, on_delivery) -> None:
         if self.full_for > 0:
             self.full_for -= 1
             raise BufferError("Local: Queue full")
@@ -115,3 +118,56 @@ def test_full_local_queue_waits_for_room_but_never_past_the_send_timeout(full_fo
         assert time.monotonic() - started < UNREACHABLE.kafka_send_timeout_s + 0.5
     finally:
         publisher.close()
+
+
+# ----- librdkafka's in-process mock cluster: the real protocol (idempotent, acks=all), no broker ------
+
+@pytest.fixture
+def mock_cluster() -> Iterator[tuple[str, Producer]]:
+    """(bootstrap, owner): a mock cluster that lives as long as its owner producer, with the emissions
+    topic auto-created (4 partitions) by the owner's first message."""
+    owner = Producer({"test.mock.num.brokers": 1, "logger": logging.getLogger("test.mock-cluster")})
+    bootstrap = ",".join(f"{b.host}:{b.port}" for b in owner.list_topics(timeout=5).brokers.values())
+    owner.produce(EMISSIONS.name, b"{}", b"topic-creation")
+    assert owner.flush(5) == 0
+    yield bootstrap, owner
+
+
+def _read_topic(bootstrap: str, expected: int) -> list:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "publisher-test", "enable.auto.commit": False})
+    partitions = consumer.list_topics(EMISSIONS.name, timeout=5).topics[EMISSIONS.name].partitions
+    consumer.assign([TopicPartition(EMISSIONS.name, partition, 0) for partition in partitions])
+    records, deadline = [], time.monotonic() + 10
+    while len(records) < expected and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None and message.key() != b"topic-creation":
+            records.append(message)
+    consumer.close()
+    return records
+
+
+def test_publish_on_a_mock_cluster_acknowledges_every_event_keyed_by_org_in_order(mock_cluster):
+    bootstrap, owner = mock_cluster
+    events = [EmissionEvent(org_id=f"org-{i % 5}", occurred_at=datetime(2026, 11, 23, 9, tzinfo=timezone.utc),
+                            co2e_kg=i, scope=1 + i % 3, category="business_travel") for i in range(200)]
+    publisher = EventPublisher(Settings(kafka_bootstrap_servers=bootstrap, kafka_send_timeout_s=5))
+    publisher.start()
+    try:
+        asyncio.run(publisher.publish(events))
+    finally:
+        publisher.close()
+    records = _read_topic(bootstrap, len(events))
+    assert sorted(record.value() for record in records) == sorted(event.to_wire_json() for event in events)
+    assert all(record.key() == json.loads(record.value())["org_id"].encode() for record in records)
+    orgs = {event.org_id for event in events}
+    for org in orgs:  # one partition per org, in request order
+        published = sorted((record for record in records if record.key() == org.encode()), key=lambda r: r.offset())
+        assert len({record.partition() for record in published}) == 1
+        assert [json.loads(record.value())["event_id"] for record in published] \
+            == [str(event.event_id) for event in events if event.org_id == org]
+    chosen = {}  # ... the partition librdkafka's default partitioner picks for that key
+    for org in orgs:
+        owner.produce(EMISSIONS.name, b"{}", org.encode(),
+                      on_delivery=lambda err, msg: chosen.update({msg.key(): msg.partition()}))
+    owner.flush(5)
+    assert {record.key(): record.partition() for record in records} == chosen

@@ -2,13 +2,14 @@
 requests never reach the publisher (RefusingPublisher fails the test if they do). No broker."""
 from __future__ import annotations
 
+import gc
 import json
 import uuid
 
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest_api.app import create_app
+from ingest_api.app import GC_GEN0_THRESHOLD, create_app
 
 from tests.utils.ingest_events import event_body, ndjson
 from tests.utils.ingest_fakes import RecordingPublisher, RefusingPublisher, UnavailablePublisher
@@ -188,3 +189,10 @@ def test_openapi_documents_contract_examples_and_batch_limits(refusing_client, u
     limits = f"At most {unit_settings.batch_max_events} events and {unit_settings.batch_max_bytes} bytes"
     assert limits in batch["description"]
     assert "idempotent" in batch["description"]
+
+
+def test_app_raises_the_gc_gen0_threshold_while_it_runs_and_restores_it(client_with):
+    before = gc.get_threshold()
+    with client_with(RecordingPublisher()):
+        assert gc.get_threshold() == (GC_GEN0_THRESHOLD, *before[1:])
+    assert gc.get_threshold() == before

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
+from pydantic import ValidationError
 
-from carbon_stream.events import CO2E_KG_MAX
+from carbon_stream.events import CO2E_KG_MAX, EmissionEvent, event_time_problem
 from carbon_stream.settings import Settings
-from ingest_api.errors import InputRejected
-from ingest_api.schemas import SEED_DEFAULT_SCOPE
+from ingest_api.errors import InputRejected, error_items
+from ingest_api.schemas import SEED_DEFAULT_SCOPE, ErrorItem
 from ingest_api.validation import (
     SEED_CATEGORY, parse_event, parse_json_batch, parse_ndjson_batch, parse_seed,
 )
@@ -172,3 +173,102 @@ def test_parsers_refuse_anything_invalid_with_input_rejected_only(body):
 def test_parse_event_accepts_any_non_negative_co2e_kg_and_keeps_6_decimals(amount):
     event = parse_event(_body(co2e_kg=str(amount)), NOW, SETTINGS)
     assert event.to_wire()["co2e_kg"] == str(amount.quantize(Decimal("0.000001")))
+
+
+# ----- the batch fast path (one pydantic-core pass, one time range) equals the per-item rules -------------
+
+def _comparable(events: list[EmissionEvent], items: list) -> list[dict]:
+    """Events as dicts; a generated event_id (random) compares as "generated"."""
+    return [{**event.model_dump(), **({} if "event_id" in item else {"event_id": "generated"})}
+            for event, item in zip(events, items, strict=True)]
+
+
+def _detailed(items: list, now: datetime, settings: Settings) -> list[dict]:
+    """The batch rules item by item, as a single event is checked: the accepted events, or every
+    problem of every bad item (as error dicts). The oracle of the fast path."""
+    events, problems = [], []
+    for index, item in enumerate(items):
+        try:
+            event = EmissionEvent.model_validate(item)
+        except ValidationError as exc:
+            problems += error_items(exc.errors(), prefix=("body", index), index=index)
+            continue
+        reason = event_time_problem(event.occurred_at, now, horizon_days=settings.correction_horizon_days,
+                                    max_future_skew_s=settings.max_future_skew_s)
+        if reason is not None:
+            problems.append(ErrorItem(loc=["body", index, "occurred_at"], field="occurred_at", msg=reason, index=index))
+        events.append(event)
+    return [problem.model_dump() for problem in problems] if problems else _comparable(events, items)
+
+
+def _outcome(parse, body: bytes, items: list) -> list[dict]:
+    try:
+        return _comparable(parse(body, NOW, SETTINGS), items)
+    except InputRejected as rejected:
+        assert rejected.status_code == 422
+        return [problem.model_dump() for problem in rejected.problems]
+
+
+_OFFSETS = st.sampled_from([timezone.utc, timezone(timedelta(hours=1)), timezone(timedelta(hours=-9, minutes=-30))])
+
+
+def _occurred_at(earliest: timedelta, latest: timedelta) -> st.SearchStrategy[str]:
+    """RFC 3339 strings NOW + [earliest, latest] in several offsets."""
+    return st.builds(lambda delta, tz: (NOW + delta).astimezone(tz).isoformat(),
+                     st.timedeltas(min_value=earliest, max_value=latest), _OFFSETS)
+
+
+_GOOD_VALUES = st.one_of(
+    st.tuples(st.just("occurred_at"), _occurred_at(timedelta(days=-35), timedelta(seconds=300))),
+    st.tuples(st.just("co2e_kg"), st.floats(min_value=0, max_value=1e12) | st.integers(0, 10**12)
+              | st.decimals(min_value=0, max_value=10**12, places=8, allow_nan=False).map(str)),
+    st.tuples(st.just("source"), st.text(max_size=128)),
+    st.tuples(st.just("attributes"), st.dictionaries(st.text(min_size=1, max_size=64), st.text(max_size=20), max_size=20)),
+    st.tuples(st.just("event_id"), st.none()),  # absent: generated
+)
+_BAD_VALUES = st.one_of(
+    st.tuples(st.just("occurred_at"), _occurred_at(timedelta(days=-40), timedelta(days=-35, microseconds=-1))
+              | _occurred_at(timedelta(seconds=300, microseconds=1), timedelta(days=1))
+              | st.sampled_from(["2026-11-23T08:00:00", "2026-11-23", "not a date", 5])),
+    *(st.tuples(st.just(field), st.sampled_from(values)) for field, values in {
+        "event_id": ["not-a-uuid", 1],
+        "org_id": ["", "-x", "x" * 65, 5, None],
+        "co2e_kg": [-1, -0.000001, "NaN", "inf", "1e400", "abc", True, None, [1], 1e13, 1e30, "1e30"],
+        "scope": [0, 4, "1", 1.0, True],
+        "category": ["Business Travel", ""],
+        "source": ["s" * 129, 1],
+        "attributes": [{"k": 1}, {str(i): "v" for i in range(21)}, {"": "v"}, []],
+        "unexpected": [1],
+    }.items()),
+)
+
+
+def _item(overrides: list[tuple[str, object]]) -> dict:
+    return event_body(**{"occurred_at": NOW.isoformat(), **dict(overrides)})
+
+
+_VALID_ITEMS = st.lists(_GOOD_VALUES, max_size=4).map(_item)
+_ANY_ITEMS = st.lists(_GOOD_VALUES | _BAD_VALUES, max_size=3).map(_item) | st.sampled_from([1, "x", None, [], {}])
+_BATCH_SIZE = {"min_size": 1, "max_size": SETTINGS.batch_max_events}
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.lists(_VALID_ITEMS, **_BATCH_SIZE) | st.lists(_ANY_ITEMS, **_BATCH_SIZE))
+def test_parse_batches_equal_the_per_item_rules(items):
+    """Same accepted events, same 422 bodies (index, loc, field, reason of every problem, in order) as
+    checking every item on its own: for a JSON array and for NDJSON."""
+    expected = _detailed(items, NOW, SETTINGS)
+    for parse, body in ((parse_json_batch, json.dumps(items).encode()), (parse_ndjson_batch, ndjson(items))):
+        assert _outcome(parse, body, items) == expected
+
+
+@pytest.mark.parametrize(("delta", "accepted"), [
+    (timedelta(days=-35), True), (timedelta(days=-35, microseconds=-1), False),
+    (timedelta(seconds=300), True), (timedelta(seconds=300, microseconds=1), False),
+])
+@pytest.mark.parametrize("tz", [timezone.utc, timezone(timedelta(hours=-5))])
+def test_parse_json_batch_event_time_range_is_inclusive_in_any_offset(delta, accepted, tz):
+    items = [event_body(occurred_at=NOW.isoformat()), event_body(occurred_at=(NOW + delta).astimezone(tz).isoformat())]
+    outcome = _outcome(parse_json_batch, json.dumps(items).encode(), items)
+    assert outcome == _detailed(items, NOW, SETTINGS)
+    assert ("msg" not in outcome[0]) is accepted
