@@ -1,7 +1,7 @@
 """Ingest API throughput on loopback: single POST req/s with p50/p99 latency, batch POST events/s,
 and (with ``--kafka-jars``) Kafka's own ProducerPerformance on the same broker as the box's limit.
 
-Starts ``uvicorn ingest_api.app:app`` (1 worker) as a separate process against ``--bootstrap``, drives
+Starts ``uvicorn ingest_api.app:app`` (``--workers``, default 1) as a separate process against ``--bootstrap``, drives
 it with a minimal keep-alive HTTP/1.1 client (so the client costs little CPU), writes JSON to
 ``--out`` and prints a table. Bounded: every phase sends a fixed number of requests.
 
@@ -80,9 +80,12 @@ async def _drive(port: int, requests: list[bytes], concurrency: int) -> tuple[fl
 
 
 def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (all threads), from /proc: robust on a shared box."""
+    """User + system CPU seconds of a process (all threads) and its live children (uvicorn's worker
+    processes), from /proc: robust on a shared box."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(_cpu_s(int(child)) for child in children)
 
 
 def _with_server_cpu(pid: int, phase, *args) -> dict:
@@ -133,10 +136,10 @@ def bench_producer_performance(jars: Path, bootstrap: str, records: int, record_
     return {"records": records, "record_size": record_size, "events_per_s": per_s, "summary": summary}
 
 
-def _start_server(port: int, bootstrap: str) -> subprocess.Popen:
+def _start_server(port: int, bootstrap: str, workers: int) -> subprocess.Popen:
     env = {**os.environ, "CS_KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "ingest_api.app:app", "--host", "127.0.0.1",
-                               "--port", str(port), "--workers", "1", "--log-level", "warning",
+                               "--port", str(port), "--workers", str(workers), "--log-level", "warning",
                                "--no-access-log"], env=env)
     deadline = time.monotonic() + _SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -176,6 +179,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=250)
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--batch-concurrency", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the ingest API")
     parser.add_argument("--kafka-jars", type=Path, default=REPO / ".jars" / "kafka",
                         help="Kafka jars folder: also run ProducerPerformance (the box's limit)")
     parser.add_argument("--perf-records", type=int, default=2_000_000,
@@ -184,7 +188,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
-    server = _start_server(args.port, args.bootstrap)
+    server = _start_server(args.port, args.bootstrap, args.workers)
     try:
         log.info("warm-up")
         bench_single(args.port, 500, args.single_concurrency)
@@ -202,7 +206,7 @@ def main() -> None:
         results["producer_performance"] = bench_producer_performance(
             args.kafka_jars, args.bootstrap, args.perf_records, int(results["batch"]["mean_event_bytes"]))
     results["environment"] = {"cpus": os.cpu_count(), "load_average_1m": os.getloadavg()[0],
-                              "bootstrap": args.bootstrap, "uvicorn_workers": 1,
+                              "bootstrap": args.bootstrap, "uvicorn_workers": args.workers,
                               "measured_at": datetime.now(timezone.utc).isoformat()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -1,6 +1,7 @@
 """Where a running Flink job spends its time: per-vertex busy / back-pressured ms per second (REST)."""
 from __future__ import annotations
 
+import math
 import threading
 from collections import defaultdict
 
@@ -35,8 +36,9 @@ class VertexSampler(threading.Thread):
             except (requests.RequestException, ValueError):
                 continue
             for row in rows:
-                if "max" in row:
-                    self.samples[name][row["id"]].append(float(row["max"]))
+                value = float(row.get("max", "nan"))
+                if not math.isnan(value):  # NaN: the metric has no reading yet (a task just started)
+                    self.samples[name][row["id"]].append(value)
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval_s):
