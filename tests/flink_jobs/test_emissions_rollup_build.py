@@ -102,6 +102,9 @@ CASES = [
     (json.dumps({**VALID, "co2e_kg": "1000000000000"}), "co2e_kg: must be <= 999999999999.999999 kg"),
     (json.dumps({**VALID, "co2e_kg": "999999999999.999999"}), None),
     (json.dumps({**VALID, "co2e_kg": True}), "co2e_kg:"),
+    (json.dumps({**VALID, "co2e_kg": "1e999999999"}), "co2e_kg:"),  # must not build a billion-digit number
+    (json.dumps({**VALID, "co2e_kg": "-1e999999999"}), "co2e_kg:"),
+    (json.dumps({**VALID, "co2e_kg": "1e-999999999"}), None),  # rounds to 0 kg, as the API rounds it
     (json.dumps({**VALID, "org_id": 123}), "org_id:"),
     (json.dumps({**VALID, "scope": "2"}), "scope:"),
     (json.dumps({**VALID, "scope": 2.0}), "scope:"),

@@ -94,14 +94,19 @@ final class EmissionContract {
 
     Row parse(String payload, Instant kafkaTimestamp, int horizonDays, int maxFutureSkewS) {
         Row row = Row.withPositions(EVENT_TIME + 1);
-        String reason = check(row, payload, kafkaTimestamp, horizonDays, maxFutureSkewS);
+        String reason;
+        try {
+            reason = check(row, payload, kafkaTimestamp, horizonDays, maxFutureSkewS);
+        } catch (RuntimeException e) {  // never expected; a record must not stop the job whatever it holds
+            reason = "payload: could not be read (" + e.getClass().getSimpleName() + ")";
+        }
         if (reason == null) {
             row.setField(EVENT_TIME, row.getField(OCCURRED_AT));
             return row;
         }
         Row refused = Row.withPositions(EVENT_TIME + 1);
         refused.setField(REASON, reason);
-        refused.setField(EVENT_TIME, LocalDateTime.ofInstant(kafkaTimestamp, ZoneOffset.UTC));
+        refused.setField(EVENT_TIME, kafkaTimestamp == null ? null : LocalDateTime.ofInstant(kafkaTimestamp, ZoneOffset.UTC));
         return refused;
     }
 
@@ -109,6 +114,9 @@ final class EmissionContract {
     private String check(Row row, String payload, Instant kafkaTimestamp, int horizonDays, int skewS) {
         if (payload == null) {
             return "payload: empty record";
+        }
+        if (kafkaTimestamp == null) {
+            return "payload: the Kafka record has no timestamp";
         }
         JsonNode event;
         try {
@@ -200,7 +208,11 @@ final class EmissionContract {
         }
     }
 
-    /** A JSON number or numeric string, rounded half-even to 6 decimals; null if it is neither. */
+    /**
+     * A JSON number or numeric string, rounded half-even to 6 decimals; null if it is neither. A value
+     * far outside NUMERIC(18,6) is returned unrounded (the range checks refuse it): rounding 1e999999999
+     * or 1e-999999999 would build a billion-digit number.
+     */
     private static BigDecimal decimal(JsonNode node) {
         BigDecimal value;
         if (node == null) {
@@ -215,6 +227,13 @@ final class EmissionContract {
             }
         } else {
             return null;
+        }
+        int integerDigits = value.precision() - value.scale();
+        if (integerDigits > 13) {
+            return value;
+        }
+        if (integerDigits < -CO2E_KG_SCALE - 1) {  // below 5e-7 in magnitude: rounds to zero
+            return BigDecimal.ZERO.setScale(CO2E_KG_SCALE);
         }
         return value.setScale(CO2E_KG_SCALE, RoundingMode.HALF_EVEN);
     }
