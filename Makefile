@@ -11,7 +11,7 @@ KAFKA_JARS := .jars/kafka/.resolved
 UDF_JAR    := .jars/udf/carbon-stream-udf.jar
 UDF_SRC    := $(wildcard flink_jobs/udf/src/carbonstream/udf/*.java)
 
-.PHONY: help install venv jars up down clean status logs psql jobs submit cancel savepoint resume \
+.PHONY: help install venv jars up down clean status logs psql jobs submit cancel savepoint resume rebuild \
         test test-unit bench compose-tool compose-check
 
 help: ## list the targets
@@ -77,6 +77,9 @@ savepoint: venv ## stop JOB with a savepoint (prints its path)
 
 resume: venv ## start JOB from its latest savepoint (the upgrade path after a code change)
 	@$(STACK) --profile $(PROFILE) jobs resume $(JOB)
+
+rebuild: venv ## start JOB with no state and rebuild its tables by replaying its topic (an incompatible upgrade)
+	@$(STACK) --profile $(PROFILE) jobs rebuild $(JOB)
 
 test: install compose-tool ## all tests: unit, then integration on a real test stack (ports +10000) started and stopped here
 	@$(PY) -m pytest tests

@@ -23,6 +23,7 @@ from bench.common import CpuMeter, bench_profile, connect, write_result, RESULTS
 from bench.flink_metrics import VertexSampler
 from bench.pipeline_workload import Workload, build_and_send
 from carbon_stream.topics import EMISSIONS
+from flink_jobs.emissions_rollup import OUTPUT_TABLES
 from stack import flink, jobs, kafka
 from stack.proc import read_pid, wait_until
 from stack.profile import Profile
@@ -31,8 +32,7 @@ __all__ = ["run"]
 
 log = logging.getLogger("bench.pipeline")
 JOB = "emissions_rollup"
-ROLLUPS = [f"emission_rollup_{grain}" for grain in ("minute", "hour", "day", "month")]
-OUTPUT_TABLES = ["emission_event", *ROLLUPS, "emission_late_event", "emission_dead_letter"]
+ROLLUPS = [table for table in OUTPUT_TABLES if table.startswith("emission_rollup_")]
 
 
 def reset(profile: Profile) -> None:

@@ -44,12 +44,16 @@ from carbon_stream.topics import EMISSIONS, EMISSIONS_DEAD_LETTER
 from flink_jobs.connectors import configure_streaming, jdbc_upsert_sink, kafka_json_sink, kafka_source
 
 JOB_NAME = "emissions_rollup"
+INPUT_TOPICS = (EMISSIONS.name,)
 GRAINS = {
     "minute": "TIMESTAMPADD(MINUTE, 1, window_start)",
     "hour": "TIMESTAMPADD(HOUR, 1, window_start)",
     "day": "TIMESTAMPADD(DAY, 1, window_start)",
     "month": "TIMESTAMPADD(MONTH, 1, window_start)",
 }
+# The PostgreSQL tables this job writes (and `make rebuild` empties before replaying INPUT_TOPICS)
+OUTPUT_TABLES = ("emission_event", *(f"emission_rollup_{grain}" for grain in GRAINS), "emission_late_event",
+                 "emission_dead_letter")
 # The job's Java functions (flink_jobs/udf, built into .jars/udf by `make jars`)
 FUNCTIONS = {"parse_emission": "carbonstream.udf.ParseEmission",
              "emission_event_time": "carbonstream.udf.EmissionEventTime"}

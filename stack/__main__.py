@@ -103,6 +103,8 @@ def job_command(profile: Profile, args: argparse.Namespace) -> None:
         print(jobs.stop_with_savepoint(profile, args.job))
     elif args.action == "resume":
         jobs.resume(profile, args.job)
+    elif args.action == "rebuild":
+        jobs.rebuild(profile, args.job)
 
 
 def main() -> None:
@@ -120,7 +122,7 @@ def main() -> None:
     status_parser = commands.add_parser("status", help="components and Flink jobs")
     status_parser.add_argument("--json", action="store_true")
     job_parser = commands.add_parser("jobs", help="manage Flink jobs")
-    job_parser.add_argument("action", choices=["list", "submit", "cancel", "savepoint", "resume"])
+    job_parser.add_argument("action", choices=["list", "submit", "cancel", "savepoint", "resume", "rebuild"])
     job_parser.add_argument("job", nargs="?", default=jobs.JOBS[0], help=f"one of {', '.join(jobs.JOBS)}")
     args = parser.parse_args()
     profile = get_profile(args.profile)

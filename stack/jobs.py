@@ -1,4 +1,4 @@
-"""Flink job management: list, submit, cancel, stop-with-savepoint, resume (an upgrade).
+"""Flink job management: list, submit, cancel, stop-with-savepoint, resume (an upgrade), rebuild.
 
 Jobs are the modules of ``flink_jobs/`` (one job per file, named by its ``JOB_NAME``). Submission
 uses ``flink run -d -py``; the rest uses the JobManager REST API, as the dashboard does. The latest
@@ -6,20 +6,24 @@ savepoint of each job is remembered in ``.stack/<profile>/flink/savepoints/<job>
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import psycopg2
 import requests
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from stack.flink import FLINK_HOME, flink_env, rest_url
 from stack.proc import wait_until
 from stack.profile import REPO, Profile
 
 __all__ = ["JOBS", "list_jobs", "find_running", "submit", "cancel", "stop_with_savepoint", "resume",
-           "latest_savepoint", "latest_snapshot", "start_or_restore"]
+           "latest_savepoint", "latest_snapshot", "start_or_restore", "rebuild"]
 
 log = logging.getLogger("stack")
 JOBS = ("emissions_rollup",)
@@ -156,3 +160,46 @@ def resume(profile: Profile, name: str) -> str:
     if not savepoint:
         raise RuntimeError(f"no savepoint recorded for {name}: run `make savepoint JOB={name}` first")
     return submit(profile, name, savepoint=savepoint)
+
+
+
+def _check_replayable(bootstrap: str, topic: str, job_name: str) -> None:
+    """Raise unless every partition of ``topic`` still starts at offset 0 (nothing lost to retention)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"{job_name}-rebuild-check"})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        for number in partitions:
+            low, _high = consumer.get_watermark_offsets(TopicPartition(topic, number), timeout=10)
+            if low > 0:
+                raise RuntimeError(f"{topic}[{number}] no longer holds offsets 0..{low - 1} (retention): "
+                                   f"a replay would not rebuild {job_name}'s tables exactly")
+    finally:
+        consumer.close()
+
+
+def rebuild(profile: Profile, name: str) -> str:
+    """Start ``name`` afresh and rebuild its tables by replaying its input topics from the start.
+
+    The upgrade path when a code change makes the job's state incompatible with its savepoints.
+    Exact only while the topics still hold every record the tables were built from, so it refuses
+    when retention has deleted any. Steps: cancel; forget the job's savepoints and checkpoints (the
+    files stay on disk); delete its consumer group; empty its output tables; submit with no state.
+    """
+    _check_name(name)
+    job = importlib.import_module(f"flink_jobs.{name}")  # imports PyFlink: only here
+    bootstrap = f"localhost:{profile.kafka_port}"
+    for topic in job.INPUT_TOPICS:
+        _check_replayable(bootstrap, topic, name)
+    cancel(profile, name)
+    for record in (_ids_record(profile, name), _savepoint_record(profile, name)):
+        record.unlink(missing_ok=True)
+    admin = AdminClient({"bootstrap.servers": bootstrap})  # kept alive until the future completes
+    try:
+        admin.delete_consumer_groups([name])[name].result(30)
+    except KafkaException as error:  # no committed offsets yet: nothing to delete
+        log.info("==> [kafka] consumer group %s: %s", name, error)
+    with psycopg2.connect(profile.database_url) as conn, conn.cursor() as cur:
+        cur.execute(f"TRUNCATE {', '.join(job.OUTPUT_TABLES)}")
+    log.info("==> [flink] %s: state forgotten, tables emptied; replaying %s from the start",
+             name, ", ".join(job.INPUT_TOPICS))
+    return submit(profile, name)
