@@ -26,6 +26,7 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from bench.common import process_tree_cpu_s
 from carbon_stream.settings import get_settings
 from stack.profile import REPO
 
@@ -79,19 +80,10 @@ async def _drive(port: int, requests: list[bytes], concurrency: int) -> tuple[fl
     return time.perf_counter() - started, latencies, statuses
 
 
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (all threads) and its live children (uvicorn's worker
-    processes), from /proc: robust on a shared box."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return own + sum(_cpu_s(int(child)) for child in children)
-
-
 def _with_server_cpu(pid: int, phase, *args) -> dict:
-    before = _cpu_s(pid)
+    before = process_tree_cpu_s(pid)
     result = phase(*args)
-    result["server_cpu_s"] = round(_cpu_s(pid) - before, 2)
+    result["server_cpu_s"] = round(process_tree_cpu_s(pid) - before, 2)
     return result
 
 

@@ -1,6 +1,6 @@
 """Pipeline throughput: a pre-loaded topic of 2M events through the emissions_rollup job into PostgreSQL.
 
-Steps: cancel the job, reset its topic, consumer group and tables; pre-load the workload
+Steps: forget the job (``stack.jobs.forget``: no job, state, offsets or rows), re-create its topic; pre-load the workload
 (``bench.pipeline_workload``); submit the job; wait until PostgreSQL holds every event; check the
 totals exactly; report events/s.
 
@@ -36,22 +36,16 @@ ROLLUPS = [table for table in OUTPUT_TABLES if table.startswith("emission_rollup
 
 
 def reset(profile: Profile) -> None:
-    """No job, an empty ``emissions.v1``, no committed offsets, empty output tables."""
-    jobs.cancel(profile, JOB)
+    """No job, no job state, an empty ``emissions.v1``, no committed offsets, empty output tables."""
+    jobs.forget(profile, JOB)
     bootstrap = f"localhost:{profile.kafka_port}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    try:
-        admin.delete_consumer_groups([JOB])[JOB].result(30)
-    except Exception as error:  # no such group yet: nothing to delete
-        log.info("consumer group %s: %s", JOB, error)
     if EMISSIONS.name in admin.list_topics(timeout=10).topics:
         admin.delete_topics([EMISSIONS.name])[EMISSIONS.name].result(30)
     # deletion is asynchronous: metadata may list the topic for a while, and creating it then is a no-op
     wait_until(lambda: EMISSIONS.name not in admin.list_topics(timeout=10).topics, "topic deletion", 60)
     kafka.create_topics(bootstrap)
     wait_until(lambda: EMISSIONS.name in admin.list_topics(timeout=10).topics, "topic creation", 60)
-    with connect(profile) as conn, conn.cursor() as cur:
-        cur.execute(f"TRUNCATE {', '.join(OUTPUT_TABLES)}")
 
 
 def _one(cur, sql: str, params: tuple = ()):

@@ -15,7 +15,7 @@ import psycopg2
 from stack.profile import REPO, Profile, get_profile
 
 __all__ = ["RESULTS", "bench_profile", "module_args", "write_result", "loadavg", "connect", "CpuMeter",
-           "percentile"]
+           "percentile", "process_tree_cpu_s"]
 
 log = logging.getLogger("bench")
 RESULTS = REPO / "bench" / "results"
@@ -88,6 +88,11 @@ def _children(pid: int) -> list[int]:
             except OSError:
                 continue
     return kids
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and its live descendants (e.g. uvicorn's worker processes)."""
+    return _cpu_s(pid) + sum(process_tree_cpu_s(child) for child in _children(pid))
 
 
 def _box_cpu() -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""Flink job management: list, submit, cancel, stop-with-savepoint, resume (an upgrade), rebuild.
+"""Flink job management: list, submit, cancel, stop-with-savepoint, resume (an upgrade), forget, rebuild.
 
 Jobs are the modules of ``flink_jobs/`` (one job per file, named by its ``JOB_NAME``). Submission
 uses ``flink run -d -py``; the rest uses the JobManager REST API, as the dashboard does. The latest
@@ -15,15 +15,15 @@ from pathlib import Path
 
 import psycopg2
 import requests
-from confluent_kafka import Consumer, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import Consumer, TopicPartition
 
+from stack import kafka
 from stack.flink import FLINK_HOME, flink_env, rest_url
 from stack.proc import wait_until
 from stack.profile import REPO, Profile
 
 __all__ = ["JOBS", "list_jobs", "find_running", "submit", "cancel", "stop_with_savepoint", "resume",
-           "latest_savepoint", "latest_snapshot", "start_or_restore", "rebuild"]
+           "latest_savepoint", "latest_snapshot", "start_or_restore", "forget", "rebuild"]
 
 log = logging.getLogger("stack")
 JOBS = ("emissions_rollup",)
@@ -162,7 +162,6 @@ def resume(profile: Profile, name: str) -> str:
     return submit(profile, name, savepoint=savepoint)
 
 
-
 def _check_replayable(bootstrap: str, topic: str, job_name: str) -> None:
     """Raise unless every partition of ``topic`` still starts at offset 0 (nothing lost to retention)."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"{job_name}-rebuild-check"})
@@ -177,29 +176,32 @@ def _check_replayable(bootstrap: str, topic: str, job_name: str) -> None:
         consumer.close()
 
 
+def forget(profile: Profile, name: str) -> None:
+    """Cancel ``name`` and drop everything it built: its savepoint and checkpoint records (the files
+    stay on disk), its consumer group's offsets and the rows of its output tables. The next submit
+    starts with no state and reads its topics from the start."""
+    _check_name(name)
+    cancel(profile, name)
+    for record in (_ids_record(profile, name), _savepoint_record(profile, name)):
+        record.unlink(missing_ok=True)
+    kafka.delete_consumer_group(f"localhost:{profile.kafka_port}", name)
+    output_tables = importlib.import_module(f"flink_jobs.{name}").OUTPUT_TABLES  # imports PyFlink: only here
+    with psycopg2.connect(profile.database_url) as conn, conn.cursor() as cur:
+        cur.execute(f"TRUNCATE {', '.join(output_tables)}")
+
+
 def rebuild(profile: Profile, name: str) -> str:
     """Start ``name`` afresh and rebuild its tables by replaying its input topics from the start.
 
     The upgrade path when a code change makes the job's state incompatible with its savepoints.
     Exact only while the topics still hold every record the tables were built from, so it refuses
-    when retention has deleted any. Steps: cancel; forget the job's savepoints and checkpoints (the
-    files stay on disk); delete its consumer group; empty its output tables; submit with no state.
+    when retention has deleted any; then :func:`forget` and submit with no state.
     """
     _check_name(name)
-    job = importlib.import_module(f"flink_jobs.{name}")  # imports PyFlink: only here
-    bootstrap = f"localhost:{profile.kafka_port}"
-    for topic in job.INPUT_TOPICS:
-        _check_replayable(bootstrap, topic, name)
-    cancel(profile, name)
-    for record in (_ids_record(profile, name), _savepoint_record(profile, name)):
-        record.unlink(missing_ok=True)
-    admin = AdminClient({"bootstrap.servers": bootstrap})  # kept alive until the future completes
-    try:
-        admin.delete_consumer_groups([name])[name].result(30)
-    except KafkaException as error:  # no committed offsets yet: nothing to delete
-        log.info("==> [kafka] consumer group %s: %s", name, error)
-    with psycopg2.connect(profile.database_url) as conn, conn.cursor() as cur:
-        cur.execute(f"TRUNCATE {', '.join(job.OUTPUT_TABLES)}")
+    input_topics = importlib.import_module(f"flink_jobs.{name}").INPUT_TOPICS
+    for topic in input_topics:
+        _check_replayable(f"localhost:{profile.kafka_port}", topic, name)
+    forget(profile, name)
     log.info("==> [flink] %s: state forgotten, tables emptied; replaying %s from the start",
-             name, ", ".join(job.INPUT_TOPICS))
+             name, ", ".join(input_topics))
     return submit(profile, name)

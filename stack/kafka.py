@@ -6,6 +6,7 @@ import logging
 import uuid
 from pathlib import Path
 
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from carbon_stream.topics import ALL_TOPICS
@@ -101,6 +102,15 @@ def create_topics(bootstrap: str) -> None:
     for name, future in (admin.create_topics(missing).items() if missing else []):
         future.result(timeout=30)
         log.info("==> [kafka] created topic %s", name)
+
+
+def delete_consumer_group(bootstrap: str, group: str) -> None:
+    """Forget ``group``'s committed offsets (a no-op when it has none)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})  # kept alive until the future completes
+    try:
+        admin.delete_consumer_groups([group])[group].result(30)
+    except KafkaException as error:  # no committed offsets yet: nothing to delete
+        log.info("==> [kafka] consumer group %s: %s", group, error)
 
 
 def _brokers_ready(admin: AdminClient) -> bool:
