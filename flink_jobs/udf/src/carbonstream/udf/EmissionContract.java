@@ -10,6 +10,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -65,14 +66,14 @@ final class EmissionContract {
     private final ObjectMapper json = new ObjectMapper()
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-    private final String rulesKey;
+    private final List<String> rules;  // the arguments it was compiled from
     private final Pattern uuid;
     private final Pattern orgId;
     private final Pattern category;
     private final BigDecimal co2eKgMax;
 
     private EmissionContract(String co2eKgMaxText, String uuidPattern, String orgIdPattern, String categoryPattern) {
-        rulesKey = key(co2eKgMaxText, uuidPattern, orgIdPattern, categoryPattern);
+        rules = List.of(co2eKgMaxText, uuidPattern, orgIdPattern, categoryPattern);
         uuid = Pattern.compile(uuidPattern);
         orgId = Pattern.compile(orgIdPattern);
         category = Pattern.compile(categoryPattern);
@@ -82,14 +83,11 @@ final class EmissionContract {
     /** ``current`` when it was built from these rules, else a contract compiled from them. */
     static EmissionContract of(EmissionContract current, String co2eKgMaxText, String uuidPattern,
             String orgIdPattern, String categoryPattern) {
-        if (current != null && current.rulesKey.equals(key(co2eKgMaxText, uuidPattern, orgIdPattern, categoryPattern))) {
-            return current;
+        if (current != null && current.rules.get(0).equals(co2eKgMaxText) && current.rules.get(1).equals(uuidPattern)
+                && current.rules.get(2).equals(orgIdPattern) && current.rules.get(3).equals(categoryPattern)) {
+            return current;  // called per record: the literals are the same objects, so equals() is one comparison
         }
         return new EmissionContract(co2eKgMaxText, uuidPattern, orgIdPattern, categoryPattern);
-    }
-
-    private static String key(String co2eKgMaxText, String uuidPattern, String orgIdPattern, String categoryPattern) {
-        return co2eKgMaxText + '\n' + uuidPattern + '\n' + orgIdPattern + '\n' + categoryPattern;
     }
 
     Row parse(String payload, Instant kafkaTimestamp, int horizonDays, int maxFutureSkewS) {
