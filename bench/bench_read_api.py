@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import queue
 import random
@@ -35,7 +34,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import bench_profile  # noqa: E402
+from bench.common import RESULTS, bench_profile, loadavg, percentile, process_tree_cpu_s, write_result  # noqa: E402
 from carbon_stream.settings import get_settings  # noqa: E402
 from read_api.grains import Grain  # noqa: E402
 from read_api.params import EmissionFilters, PageParams, TimeRange, parse_sort  # noqa: E402
@@ -44,6 +43,10 @@ from read_api.queries import SERIES_PRIMARY_KEY, SeriesQuery, build_series_sql  
 log = logging.getLogger("bench_read_api")
 
 ORG_PREFIX = "bench-org-"
+# The bench rows: org ids from ORG_PREFIX up to (excluding) the prefix with its last "-" raised to "."
+# (the next character), i.e. exactly the org ids starting with ORG_PREFIX.
+BENCH_ROWS_WHERE = "org_id >= %s AND org_id < %s"
+BENCH_ROWS_PARAMS = (ORG_PREFIX, ORG_PREFIX[:-1] + ".")
 CATEGORIES = ("purchased_electricity", "stationary_combustion", "business_travel", "waste", "fleet_fuel")
 SERIES_PER_ORG = 3 * len(CATEGORIES)  # scopes 1..3 x categories
 FIRST_MINUTE = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -103,8 +106,7 @@ def load_rows(database_url: str, dataset: Dataset, seed: int) -> float:
     conn = psycopg2.connect(database_url)
     try:
         with conn.cursor() as cur:
-            cur.execute("DELETE FROM emission_rollup_minute WHERE org_id >= %s AND org_id < %s",
-                        (ORG_PREFIX, ORG_PREFIX[:-1] + "."))
+            cur.execute(f"DELETE FROM emission_rollup_minute WHERE {BENCH_ROWS_WHERE}", BENCH_ROWS_PARAMS)
             cur.copy_expert(
                 "COPY emission_rollup_minute (org_id, scope, category, window_start, window_end, event_count, "
                 "co2e_kg_sum, co2e_kg_min, co2e_kg_max) FROM STDIN", _RowStream(dataset, seed), size=1 << 20,
@@ -120,8 +122,7 @@ def load_rows(database_url: str, dataset: Dataset, seed: int) -> float:
 
 def count_bench_rows(database_url: str) -> int:
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM emission_rollup_minute WHERE org_id >= %s AND org_id < %s",
-                    (ORG_PREFIX, ORG_PREFIX[:-1] + "."))
+        cur.execute(f"SELECT count(*) FROM emission_rollup_minute WHERE {BENCH_ROWS_WHERE}", BENCH_ROWS_PARAMS)
         return cur.fetchone()[0]
 
 
@@ -204,28 +205,15 @@ def run_load(api_url: str, jobs: list[dict], concurrency: int) -> tuple[list[flo
     return latencies, statuses, time.perf_counter() - started
 
 
-def process_cpu_s(pid: int | None) -> float | None:
-    """User + system CPU seconds of process ``pid`` so far (Linux /proc), or None."""
-    if pid is None:
-        return None
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def summarise(latencies: list[float], statuses: dict[int, int], wall_s: float) -> dict:
     return {
         "req_per_s": round(len(latencies) / wall_s, 1),
         "p50_ms": round(statistics.median(latencies), 2),
-        "p90_ms": round(percentile(latencies, 0.90), 2),
-        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "p90_ms": round(percentile(latencies, 90), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
         "max_ms": round(max(latencies), 2),
         "status_counts": {str(code): n for code, n in sorted(statuses.items())},
     }
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
 def main() -> None:
@@ -242,8 +230,9 @@ def main() -> None:
     parser.add_argument("--max-range-minutes", type=int, default=360)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--skip-load", action="store_true", help="reuse bench rows already loaded")
-    parser.add_argument("--server-pid", type=int, help="API server pid: also report its CPU ms per request")
-    parser.add_argument("--out", default="bench/results/read_api.json")
+    parser.add_argument("--server-pid", type=int,
+                        help="API server pid: also report the CPU ms per request of it and its child processes")
+    parser.add_argument("--out", type=Path, default=RESULTS / "read_api.json")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if urlparse(args.api_url).hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -264,10 +253,12 @@ def main() -> None:
     run_load(args.api_url, [random_request(rng, dataset, args.max_range_minutes) for _ in range(args.warmup)],
              args.concurrency)
     jobs = [random_request(rng, dataset, args.max_range_minutes) for _ in range(args.requests)]
-    load_before, cpu_before = os.getloadavg(), process_cpu_s(args.server_pid)
+    load_before = loadavg()
+    cpu_before = None if args.server_pid is None else process_tree_cpu_s(args.server_pid)
     latencies, statuses, wall_s = run_load(args.api_url, jobs, args.concurrency)
-    load_after, cpu_after = os.getloadavg(), process_cpu_s(args.server_pid)
-    server_cpu_ms = None if cpu_before is None else round((cpu_after - cpu_before) * 1000 / len(latencies), 3)
+    load_after = loadavg()
+    server_cpu_ms = None if cpu_before is None else round(
+        (process_tree_cpu_s(args.server_pid) - cpu_before) * 1000 / len(latencies), 3)
     floor = summarise(*run_load(args.api_url, [FLOOR_REQUEST] * args.requests, args.concurrency))
 
     result = {
@@ -291,13 +282,11 @@ def main() -> None:
         "explain": plans,
     }
     result["target"]["met"] = result["results"]["p99_ms"] <= TARGET_P99_MS and set(statuses) == {200}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    report(result, out)
+    write_result(args.out, result)
+    report(result)
 
 
-def report(result: dict, out: Path) -> None:
+def report(result: dict) -> None:
     res = result["results"]
     rows = [
         ("rows in emission_rollup_minute (bench)", f"{result['dataset']['bench_rows']:,}"),
@@ -317,7 +306,6 @@ def report(result: dict, out: Path) -> None:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         log.info("%s  %s", name.ljust(width), value)
-    log.info("written to %s", out)
 
 
 if __name__ == "__main__":
