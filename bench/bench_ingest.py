@@ -26,7 +26,7 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from bench.common import process_tree_cpu_s
+from bench.common import RESULTS, percentile, process_tree_cpu_s, write_result
 from carbon_stream.settings import get_settings
 from stack.profile import REPO
 
@@ -87,18 +87,13 @@ def _with_server_cpu(pid: int, phase, *args) -> dict:
     return result
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def bench_single(port: int, count: int, concurrency: int) -> dict:
     requests = [_http_request("/v1/emissions", json.dumps(_event(i)).encode(), "application/json")
                 for i in range(count)]
     wall_s, latencies, statuses = asyncio.run(_drive(port, requests, concurrency))
     return {"requests": count, "concurrency": concurrency, "statuses": statuses, "wall_s": round(wall_s, 3),
-            "req_per_s": round(count / wall_s, 1), "p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
-            "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2)}
+            "req_per_s": round(count / wall_s, 1), "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+            "p99_ms": round(percentile(latencies, 99) * 1000, 2)}
 
 
 def bench_batch(port: int, batches: int, batch_size: int, concurrency: int) -> dict:
@@ -109,8 +104,8 @@ def bench_batch(port: int, batches: int, batch_size: int, concurrency: int) -> d
     events = batches * batch_size
     return {"batches": batches, "batch_size": batch_size, "concurrency": concurrency, "statuses": statuses,
             "events": events, "wall_s": round(wall_s, 3), "events_per_s": round(events / wall_s, 1),
-            "batch_p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
-            "batch_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+            "batch_p50_ms": round(percentile(latencies, 50) * 1000, 1),
+            "batch_p99_ms": round(percentile(latencies, 99) * 1000, 1),
             "mean_event_bytes": round(statistics.mean(len(r) for r in requests) / batch_size, 1)}
 
 
@@ -176,7 +171,7 @@ def main() -> None:
                         help="Kafka jars folder: also run ProducerPerformance (the box's limit)")
     parser.add_argument("--perf-records", type=int, default=2_000_000,
                         help="ProducerPerformance records (enough to get past the JVM's warm-up)")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/ingest.json"))
+    parser.add_argument("--out", type=Path, default=RESULTS / "ingest.json")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -200,10 +195,8 @@ def main() -> None:
     results["environment"] = {"cpus": os.cpu_count(), "load_average_1m": os.getloadavg()[0],
                               "bootstrap": args.bootstrap, "uvicorn_workers": args.workers,
                               "measured_at": datetime.now(timezone.utc).isoformat()}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    write_result(args.out, results)
     print(_table(results))  # the table is this tool's output; progress goes to logging
-    log.info("results written to %s", args.out)
 
 
 if __name__ == "__main__":
