@@ -21,7 +21,7 @@ from carbon_stream.topics import ALL_TOPICS
 from read_api.db import DatabaseUnavailable, ReadDatabase, ReadSession
 from read_api.schemas import ComponentHealth
 
-__all__ = ["check_postgresql", "check_kafka", "check_flink_jobs", "assess_flink_job"]
+__all__ = ["check_postgresql", "check_kafka", "check_flink_jobs", "newest_job", "assess_flink_job"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,16 @@ def check_kafka(bootstrap_servers: str, timeout_s: float) -> ComponentHealth:
     return _component("kafka", started, not missing, details)
 
 
+def newest_job(name: str, jobs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The job that stands for ``name``: its newest RUNNING copy by start time, else its newest copy.
+
+    None when no job is called ``name``. ``jobs`` is the ``jobs`` list of Flink's ``/jobs/overview``.
+    """
+    candidates = [job for job in jobs if job.get("name") == name]
+    running = [job for job in candidates if job.get("state") == "RUNNING"]
+    return max(running or candidates, key=lambda j: j.get("start-time", 0), default=None)
+
+
 def assess_flink_job(
     name: str, jobs: list[dict[str, Any]], checkpoints: dict[str, Any] | None, now_ms: int, max_age_s: float
 ) -> tuple[bool, dict[str, Any]]:
@@ -64,11 +74,9 @@ def assess_flink_job(
     ``jobs`` is the ``jobs`` list of Flink's ``/jobs/overview``; ``checkpoints`` the body of
     ``/jobs/<jid>/checkpoints`` for that job (None if not fetched).
     """
-    candidates = [job for job in jobs if job.get("name") == name]
-    if not candidates:
+    job = newest_job(name, jobs)
+    if job is None:
         return False, {"state": "NOT_FOUND"}
-    running = [job for job in candidates if job.get("state") == "RUNNING"]
-    job = max(running or candidates, key=lambda j: j.get("start-time", 0))
     uptime_s = round((now_ms - job.get("start-time", now_ms)) / 1000, 1)
     details: dict[str, Any] = {"job_id": job.get("jid"), "state": job.get("state"), "uptime_s": uptime_s}
     if job.get("state") != "RUNNING":
@@ -100,12 +108,11 @@ def check_flink_jobs(settings: Settings) -> list[ComponentHealth]:
 def _check_one_job(
     base: str, name: str, jobs: list[dict[str, Any]], settings: Settings, started: float
 ) -> ComponentHealth:
-    running = [job for job in jobs if job.get("name") == name and job.get("state") == "RUNNING"]
+    job = newest_job(name, jobs)
     checkpoints = None
-    if running:
-        jid = max(running, key=lambda j: j.get("start-time", 0))["jid"]
+    if job is not None and job.get("state") == "RUNNING":
         try:
-            response = requests.get(f"{base}/jobs/{jid}/checkpoints", timeout=settings.health_timeout_s)
+            response = requests.get(f"{base}/jobs/{job['jid']}/checkpoints", timeout=settings.health_timeout_s)
             response.raise_for_status()
             body = response.json()
             checkpoints = body if isinstance(body, dict) else None

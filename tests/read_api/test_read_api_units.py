@@ -11,7 +11,7 @@ import pytest
 
 from carbon_stream.settings import Settings
 from read_api.grains import Grain, coarsest_aligned_grain, is_aligned
-from read_api.health import assess_flink_job, check_flink_jobs
+from read_api.health import assess_flink_job, check_flink_jobs, newest_job
 from read_api.params import EmissionFilters, PageParams, SortKey, TimeRange, format_sort, parse_sort, sort_problems
 from read_api.queries import GRAIN_TABLES, SeriesQuery, build_series_sql
 
@@ -76,6 +76,22 @@ NOW_MS = 1_800_000_000_000
 
 def _job(name, state, start_ms, jid="j1"):
     return {"jid": jid, "name": name, "state": state, "start-time": start_ms}
+
+
+@pytest.mark.parametrize(
+    ("jobs", "expected_jid"),
+    [
+        ([], None),
+        ([_job("other", "RUNNING", NOW_MS, "other")], None),
+        ([_job("emissions_rollup", "CANCELED", NOW_MS - 9, "old"),
+          _job("emissions_rollup", "FAILED", NOW_MS, "new")], "new"),
+        ([_job("emissions_rollup", "RUNNING", NOW_MS - 9, "running"),
+          _job("emissions_rollup", "CANCELED", NOW_MS, "canceled")], "running"),
+    ],
+)
+def test_newest_job_prefers_running_then_latest_start(jobs, expected_jid):
+    job = newest_job("emissions_rollup", jobs)
+    assert (job["jid"] if job else None) == expected_jid
 
 
 def test_assess_flink_job_running_with_fresh_checkpoint_is_ok():
