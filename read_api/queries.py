@@ -69,11 +69,15 @@ class SummaryQuery:
     page: PageParams
 
 
-def _where(filters: EmissionFilters, with_org: bool) -> tuple[sql.Composable, dict[str, Any]]:
+def _where(
+    time_range: TimeRange, filters: EmissionFilters, org_id: str | None = None
+) -> tuple[sql.Composable, dict[str, Any]]:
+    """The conditions (org when given, [start, end), scope, category) and the values they bind."""
     clauses = [sql.SQL("window_start >= %(start)s"), sql.SQL("window_start < %(end)s")]
-    params: dict[str, Any] = {}
-    if with_org:
+    params: dict[str, Any] = {"start": time_range.start, "end": time_range.end}
+    if org_id is not None:
         clauses.insert(0, sql.SQL("org_id = %(org_id)s"))
+        params["org_id"] = org_id
     if filters.scope is not None:
         clauses.append(sql.SQL("scope = %(scope)s"))
         params["scope"] = filters.scope
@@ -91,7 +95,7 @@ def _order_by(sort: tuple[SortKey, ...]) -> sql.Composable:
 
 def build_series_sql(query: SeriesQuery) -> tuple[sql.Composable, dict[str, Any]]:
     """The time-series statement: one row per window of the page, each carrying the total."""
-    where, params = _where(query.filters, with_org=True)
+    where, params = _where(query.time_range, query.filters, org_id=query.org_id)
     statement = sql.SQL(
         "SELECT matched.total, page.* FROM (SELECT count(*) AS total FROM {table} WHERE {where}) AS matched "
         "LEFT JOIN LATERAL (SELECT {columns} FROM {table} WHERE {where} ORDER BY {order} "
@@ -102,16 +106,13 @@ def build_series_sql(query: SeriesQuery) -> tuple[sql.Composable, dict[str, Any]
         columns=sql.SQL(", ").join(map(sql.Identifier, SERIES_COLUMNS)),
         order=_order_by(query.sort),
     )
-    params.update(
-        org_id=query.org_id, start=query.time_range.start, end=query.time_range.end,
-        limit=query.page.per_page, offset=query.page.offset,
-    )
+    params.update(limit=query.page.per_page, offset=query.page.offset)
     return statement, params
 
 
 def build_summary_sql(query: SummaryQuery) -> tuple[sql.Composable, dict[str, Any]]:
     """Totals per group over the windows in [from, to) of one grain's table."""
-    where, params = _where(query.filters, with_org=False)
+    where, params = _where(query.time_range, query.filters)
     key = sql.Identifier(SUMMARY_GROUP_COLUMNS[query.group_by])
     statement = sql.SQL(
         "WITH grouped AS MATERIALIZED (SELECT {key}, sum(event_count)::bigint AS event_count, "
@@ -120,10 +121,7 @@ def build_summary_sql(query: SummaryQuery) -> tuple[sql.Composable, dict[str, An
         "LEFT JOIN LATERAL (SELECT * FROM grouped ORDER BY {order} "
         "LIMIT %(limit)s OFFSET %(offset)s) AS page ON true"
     ).format(key=key, table=sql.Identifier(GRAIN_TABLES[query.grain]), where=where, order=_order_by(query.sort))
-    params.update(
-        start=query.time_range.start, end=query.time_range.end,
-        limit=query.page.per_page, offset=query.page.offset,
-    )
+    params.update(limit=query.page.per_page, offset=query.page.offset)
     return statement, params
 
 
