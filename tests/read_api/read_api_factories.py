@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from tests.utils.ground_truth import window_start
+
 GRAINS = ("minute", "hour", "day", "month")
 CATEGORIES = ("purchased_electricity", "stationary_combustion", "business_travel")
+_FIXED_WINDOW_LENGTHS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
 @dataclass(frozen=True)
@@ -26,16 +29,9 @@ class Event:
 
 def window_of(moment: datetime, grain: str) -> tuple[datetime, datetime]:
     """[start, end) of the UTC window of ``grain`` containing ``moment``."""
-    start = moment.replace(second=0, microsecond=0)
-    if grain == "minute":
-        return start, start + timedelta(minutes=1)
-    start = start.replace(minute=0)
-    if grain == "hour":
-        return start, start + timedelta(hours=1)
-    start = start.replace(hour=0)
-    if grain == "day":
-        return start, start + timedelta(days=1)
-    start = start.replace(day=1)
+    start = window_start(moment, grain)
+    if grain in _FIXED_WINDOW_LENGTHS:
+        return start, start + _FIXED_WINDOW_LENGTHS[grain]
     if start.month == 12:
         return start, start.replace(year=start.year + 1, month=1)
     return start, start.replace(month=start.month + 1)
