@@ -5,12 +5,10 @@ Kafka broker of the test stack (``stack`` fixture), which the outage test stops 
 """
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 from fastapi.testclient import TestClient
 
 from carbon_stream.settings import Settings
@@ -19,6 +17,7 @@ from ingest_api.app import create_app
 from stack import kafka
 from stack.profile import Profile
 from tests.utils.ingest_fakes import RefusingPublisher
+from tests.utils.topic_tail import TopicTail
 
 # ----- unit: fake publishers, no broker -------------------------------------------------------------
 
@@ -69,34 +68,6 @@ def kafka_client(kafka_settings: Settings) -> Iterator[TestClient]:
     """The real app: its lifespan starts the Kafka publisher and flushes it at the end."""
     with TestClient(create_app(kafka_settings)) as client:
         yield client
-
-
-class TopicTail:
-    """What was appended to a topic since this object was created (all partitions)."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self._consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"ingest-test-{uuid.uuid4()}",
-                                   "enable.auto.commit": False})
-        partitions = self._consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        self._start = [TopicPartition(topic, p, self._consumer.get_watermark_offsets(
-            TopicPartition(topic, p), timeout=10)[1]) for p in partitions]
-
-    def read(self) -> list[tuple[int, bytes, bytes]]:
-        """Every new record as (partition, key, value), each partition in offset order."""
-        end = {tp.partition: self._consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in self._start}
-        wanted = sum(end[tp.partition] - tp.offset for tp in self._start)
-        self._consumer.assign(self._start)
-        records = []
-        while len(records) < wanted:
-            message = self._consumer.poll(10)
-            assert message is not None, f"read {len(records)} of {wanted} records"
-            assert message.error() is None, message.error()
-            records.append((message.partition(), message.key(), message.value()))
-        self._consumer.unassign()
-        return records
-
-    def close(self) -> None:
-        self._consumer.close()
 
 
 @pytest.fixture
