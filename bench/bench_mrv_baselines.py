@@ -33,7 +33,13 @@ sys.path.insert(0, str(REPO_TOP))
 
 from mrv.baselines import fit_caltrack_daily  # noqa: E402
 from mrv.series import DailySeries  # noqa: E402
-from tests.mrv.oracle.runner import OracleUnavailable, run_reference, to_period_json  # noqa: E402
+from tests.mrv.oracle.runner import (  # noqa: E402
+    OracleUnavailable,
+    our_model_type,
+    our_parameters,
+    run_reference,
+    to_period_json,
+)
 from tests.mrv.oracle.synthetic import synthetic_series  # noqa: E402
 
 KINDS = ("heating", "cooling", "heating_cooling", "flat")
@@ -81,17 +87,12 @@ def time_ours(buildings) -> tuple[np.ndarray, list]:
     return elapsed_s, results
 
 
-_NAMES = {"intercept": "intercept_kwh_per_day", "beta_hdd": "beta_hdd_kwh_per_hdd",
-          "beta_cdd": "beta_cdd_kwh_per_cdd", "heating_balance_point": "heating_balance_point_f",
-          "cooling_balance_point": "cooling_balance_point_f"}
-
-
 def compare(ours, reference: dict) -> dict:
     """Agreement of one building's model and savings with eemeter's."""
     model, savings_kwh = ours
     ref = reference["model"]
-    ref_type = {"cdd_hdd": "hdd_cdd"}.get(ref["model_type"], ref["model_type"])
-    ref_params = {_NAMES[k]: v for k, v in ref["params"].items()}
+    ref_type = our_model_type(ref["model_type"])
+    ref_params = our_parameters(ref["params"])
     same_keys = set(ref_params) == set(model.parameters)
     rel = [abs(model.parameters[k] - v) / max(abs(v), 1e-300) for k, v in ref_params.items()] if same_keys else [np.inf]
     savings_rel = abs(savings_kwh - reference["metered_savings_kwh"]) / abs(reference["metered_savings_kwh"])

@@ -59,7 +59,8 @@ class Settings(BaseSettings):
         5_000, gt=0, description="Read API: PostgreSQL statement_timeout of every query, milliseconds"
     )
     health_timeout_s: float = Field(
-        2.0, gt=0, description="Read API health: timeout of each component check (PostgreSQL, Kafka, Flink)"
+        2.0, gt=0, description="Health endpoints: timeout of each component check (read API: PostgreSQL, Kafka, "
+        "Flink; ingest API: Kafka metadata, at most kafka_send_timeout_s)"
     )
     health_max_checkpoint_age_s: float = Field(
         300.0,

@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 
 from carbon_stream.events import EmissionEvent
 from carbon_stream.settings import Settings
-from ingest_api.errors import InputRejected
+from ingest_api.errors import InputRejected, body_rejected
 from ingest_api.publisher import Publisher
 from ingest_api.schemas import ErrorItem, SeedEmissionIn
 from ingest_api.validation import parse_event, parse_json_batch, parse_ndjson_batch, parse_seed
@@ -52,8 +52,7 @@ def _media_type(request: Request, accepted: tuple[str, ...]) -> str:
 
 
 def _too_large(max_bytes: int) -> InputRejected:
-    msg = f"body is larger than {max_bytes} bytes (split the batch)"
-    return InputRejected(413, [ErrorItem(loc=["body"], field="body", msg=msg)])
+    return body_rejected(413, f"body is larger than {max_bytes} bytes (split the batch)")
 
 
 async def _read_body(request: Request, max_bytes: int) -> bytes:

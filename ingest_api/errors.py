@@ -20,7 +20,7 @@ from carbon_stream.settings import Settings
 from ingest_api.publisher import KafkaUnavailable
 from ingest_api.schemas import ErrorBody, ErrorItem
 
-__all__ = ["InputRejected", "error_items", "install_error_handlers"]
+__all__ = ["InputRejected", "body_rejected", "error_items", "install_error_handlers"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,11 @@ class InputRejected(Exception):
         super().__init__(f"{status_code}: {problems}")
         self.status_code = status_code
         self.problems = problems
+
+
+def body_rejected(status_code: int, msg: str) -> InputRejected:
+    """The whole body is refused (413 or 422): one problem on field ``body``."""
+    return InputRejected(status_code, [ErrorItem(loc=["body"], field="body", msg=msg)])
 
 
 def _reason(error: Mapping[str, Any]) -> str:

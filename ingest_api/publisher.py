@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 _POLL_INTERVAL_S = 0.1
 _QUEUE_FULL_BACKOFF_S = 0.01
-_HEALTH_TIMEOUT_S = 2.0
 _PRODUCE_YIELD_EVERY = 1000  # let other requests run while a large batch is handed to librdkafka
 # produce()'s partition argument for "librdkafka's partitioner chooses (by key)", its default. Passed
 # positionally with the callback: keyword arguments cost ~0.2 us per message in produce() alone.
@@ -110,6 +109,7 @@ class EventPublisher:
     def __init__(self, settings: Settings, topic: str = EMISSIONS.name) -> None:
         self._topic = topic
         self._timeout_s = settings.kafka_send_timeout_s
+        self._health_timeout_s = min(settings.health_timeout_s, settings.kafka_send_timeout_s)
         self._config = producer_config(settings) | {"error_cb": self._on_error}
         self._producer = Producer(self._config)
         self._fatal_error: KafkaError | None = None
@@ -167,9 +167,7 @@ class EventPublisher:
     async def kafka_health(self) -> KafkaHealth:
         """Broker metadata through the producer's own connections (one cheap metadata request)."""
         try:
-            metadata = await asyncio.to_thread(
-                self._producer.list_topics, timeout=min(_HEALTH_TIMEOUT_S, self._timeout_s)
-            )
+            metadata = await asyncio.to_thread(self._producer.list_topics, timeout=self._health_timeout_s)
         except KafkaException as exc:
             return KafkaHealth(connected=False, topic=self._topic, error=exc.args[0].str())
         topic = metadata.topics.get(self._topic)

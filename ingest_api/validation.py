@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from carbon_stream.events import EmissionEvent, event_time_bounds, event_time_problem
 from carbon_stream.settings import Settings
-from ingest_api.errors import InputRejected, error_items
+from ingest_api.errors import InputRejected, body_rejected, error_items
 from ingest_api.schemas import ErrorItem, SeedEmissionIn
 
 __all__ = ["SEED_CATEGORY", "SEED_SOURCE", "parse_event", "parse_json_batch", "parse_ndjson_batch", "parse_seed"]
@@ -23,10 +23,6 @@ SEED_CATEGORY = "unspecified"
 SEED_SOURCE = "seed-compat POST /emissions"
 _SEED_FIELD_NAMES = {"org_id": "organizationId", "co2e_kg": "value"}
 _EVENTS = TypeAdapter(list[EmissionEvent])
-
-
-def _body_problem(msg: str) -> InputRejected:
-    return InputRejected(422, [ErrorItem(loc=["body"], field="body", msg=msg)])
 
 
 def _event_time_item(event: EmissionEvent, received_at: datetime, settings: Settings,
@@ -56,9 +52,9 @@ def parse_event(body: bytes, received_at: datetime, settings: Settings) -> Emiss
 def _check_count(count: int, settings: Settings) -> None:
     if count > settings.batch_max_events:
         msg = f"batch has {count} events; the maximum is {settings.batch_max_events} (split it)"
-        raise InputRejected(413, [ErrorItem(loc=["body"], field="body", msg=msg)])
+        raise body_rejected(413, msg)
     if count == 0:
-        raise _body_problem("batch has no events")
+        raise body_rejected(422, "batch has no events")
 
 
 def _item_problems(indexed_items: Iterable[tuple[int, object]], received_at: datetime,
@@ -101,16 +97,16 @@ def parse_json_batch(body: bytes, received_at: datetime, settings: Settings) -> 
     try:
         events = _EVENTS.validate_json(body)  # the common case: parse and validate in one pass
     except ValidationError:
-        events = None
-    if events is not None:
+        pass  # not an array of valid events: find every problem below
+    else:
         _check_count(len(events), settings)
         return _checked_event_times(events, received_at, settings)
     try:
         items = pydantic_core.from_json(body)
     except ValueError as exc:
-        raise _body_problem(f"Invalid JSON: {exc}") from None
+        raise body_rejected(422, f"Invalid JSON: {exc}") from None
     if not isinstance(items, list):
-        raise _body_problem("must be a JSON array of events (or NDJSON with Content-Type application/x-ndjson)")
+        raise body_rejected(422, "must be a JSON array of events (or NDJSON with Content-Type application/x-ndjson)")
     _check_count(len(items), settings)
     return _validate_batch(items, received_at, settings)
 

@@ -30,6 +30,7 @@ __all__ = [
     "FitStatistics",
     "ashrae_g14_acceptance",
     "compute_fit_statistics",
+    "json_float",
     "lag1_autocorrelation",
 ]
 
@@ -80,6 +81,11 @@ def lag1_autocorrelation(residuals: np.ndarray) -> float:
     return float(np.dot(a, b)) / denominator if denominator > 0 else math.nan
 
 
+def json_float(value: float) -> float | None:
+    """``value`` for JSON: None for NaN (JSON has no NaN), else the float."""
+    return None if math.isnan(value) else float(value)
+
+
 def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator != 0 else math.nan
 
@@ -125,14 +131,10 @@ def ashrae_g14_acceptance(stats: FitStatistics, limits: AshraeG14Settings) -> tu
         flags.append(QualityFlag(
             "cvrmse_above_ashrae_g14_limit",
             "CV(RMSE) of the baseline fit exceeds the ASHRAE Guideline 14 limit.",
-            {"cvrmse": _json_float(stats.cvrmse), "cvrmse_max": limits.cvrmse_max}))
+            {"cvrmse": json_float(stats.cvrmse), "cvrmse_max": limits.cvrmse_max}))
     if not (math.isfinite(stats.nmbe) and abs(stats.nmbe) <= limits.nmbe_max):
         flags.append(QualityFlag(
             "nmbe_above_ashrae_g14_limit",
             "Absolute NMBE of the baseline fit exceeds the ASHRAE Guideline 14 limit.",
-            {"nmbe": _json_float(stats.nmbe), "nmbe_max": limits.nmbe_max}))
+            {"nmbe": json_float(stats.nmbe), "nmbe_max": limits.nmbe_max}))
     return tuple(flags)
-
-
-def _json_float(value: float) -> float | None:
-    return None if math.isnan(value) else float(value)

@@ -16,10 +16,12 @@ with more than 12 hours present (all days of eemeter's sample data, checked in t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import SeriesGroupBy
 
 __all__ = [
     "DailySeries",
@@ -99,16 +101,6 @@ def from_pandas(
     )
 
 
-def _local_day_groups(readings: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
-    """Readings grouped by local day: (grouped sums, counts of present values) per day."""
-    if readings.index.tz is None:
-        raise ValueError("interval readings need a timezone-aware index (UTC or local)")
-    local = readings.tz_convert(timezone)
-    days = local.index.tz_localize(None).normalize()
-    grouped = local.groupby(days)
-    return grouped, grouped.count()
-
-
 def _expected_intervals(days: pd.DatetimeIndex, timezone: str, interval: pd.Timedelta) -> np.ndarray:
     """Number of intervals in each local day (23/24/25 h days for hourly data across DST)."""
     starts = days.tz_localize(timezone, ambiguous=False, nonexistent="shift_forward")
@@ -116,6 +108,21 @@ def _expected_intervals(days: pd.DatetimeIndex, timezone: str, interval: pd.Time
         timezone, ambiguous=False, nonexistent="shift_forward"
     )
     return np.asarray((ends - starts) / interval, dtype=float)
+
+
+def _per_local_day(
+    readings: pd.Series, timezone: str, interval: pd.Timedelta, aggregate: Callable[[SeriesGroupBy], pd.Series]
+) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Readings aggregated per local day on a gap-free daily index, with each day's count of present
+    readings and its number of intervals: (``aggregate`` of the day's group, count, intervals)."""
+    if readings.index.tz is None:
+        raise ValueError("interval readings need a timezone-aware index (UTC or local)")
+    local = readings.tz_convert(timezone)
+    grouped = local.groupby(local.index.tz_localize(None).normalize())
+    values = aggregate(grouped)
+    days = pd.date_range(values.index[0], values.index[-1], freq="D")
+    counts = grouped.count().reindex(days, fill_value=0).to_numpy()
+    return values.reindex(days), counts, _expected_intervals(days, timezone, interval)
 
 
 def aggregate_intervals_to_local_days(
@@ -127,13 +134,9 @@ def aggregate_intervals_to_local_days(
     has exactly as many non-missing readings as the local day has intervals (23/24/25 per hour
     across DST); otherwise the day is missing. Returns kWh per local day on a gap-free daily index.
     """
-    step = pd.Timedelta(interval)
-    grouped, counts = _local_day_groups(readings_kwh, timezone)
-    totals = grouped.sum(min_count=1)
-    days = pd.date_range(totals.index[0], totals.index[-1], freq="D")
-    totals, counts = totals.reindex(days), counts.reindex(days, fill_value=0)
-    complete = counts.to_numpy() == _expected_intervals(days, timezone, step)
-    return totals.where(complete).rename("usage_kwh")
+    totals, counts, intervals = _per_local_day(
+        readings_kwh, timezone, pd.Timedelta(interval), lambda by_day: by_day.sum(min_count=1))
+    return totals.where(counts == intervals).rename("usage_kwh")
 
 
 def daily_mean_temperature_f(hourly_temp_f: pd.Series, timezone: str) -> pd.Series:
@@ -141,9 +144,5 @@ def daily_mean_temperature_f(hourly_temp_f: pd.Series, timezone: str) -> pd.Seri
 
     CalTRACK 2.2.2.3 (daily temperature sufficiency), as eemeter 3.2.0 implements it.
     """
-    grouped, counts = _local_day_groups(hourly_temp_f, timezone)
-    means = grouped.mean()
-    days = pd.date_range(means.index[0], means.index[-1], freq="D")
-    means, counts = means.reindex(days), counts.reindex(days, fill_value=0)
-    hours = _expected_intervals(days, timezone, pd.Timedelta("1h"))
-    return means.where(counts.to_numpy() > 0.5 * hours).rename("temp_f")
+    means, counts, hours = _per_local_day(hourly_temp_f, timezone, pd.Timedelta("1h"), lambda by_day: by_day.mean())
+    return means.where(counts > 0.5 * hours).rename("temp_f")

@@ -19,7 +19,7 @@ and the reason is a named warning. Fit statistics are on period totals (kWh per 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -80,47 +80,51 @@ def _period_degree_days(series: BillingSeries, settings: BillingSettings):
     return hdd, cdd, kept
 
 
-def _fallback(series: BillingSeries, reason: str, data: dict, flags: list[QualityFlag]) -> BaselineModel:
+def _fallback(series: BillingSeries, reason: str, data: dict,
+              disqualifications: tuple[QualityFlag, ...]) -> BaselineModel:
     model = fit_historical_mean_periods(series.period_end, series.usage_kwh, series.days, method=METHOD)
     warning = QualityFlag("billing_fallback_to_historical_mean",
                           "The CalTRACK billing regression could not be used; the 12-month "
                           "historical mean usage per day is the baseline.", {"reason": reason, **data})
-    return BaselineModel(model.method, model.model_type, model.parameters, model.fit_statistics,
-                         tuple(flags) + model.disqualifications, model.warnings + (warning,), model.metadata)
+    return replace(model, disqualifications=disqualifications + model.disqualifications,
+                   warnings=model.warnings + (warning,))
 
 
-def _usable(series: BillingSeries, settings: BillingSettings, flags: list[QualityFlag]) -> np.ndarray:
+def _usable(series: BillingSeries, settings: BillingSettings
+            ) -> tuple[np.ndarray, tuple[QualityFlag, ...], tuple[QualityFlag, ...]]:
+    """Periods the fit may use, the warnings (periods left out) and the disqualifications (negative usage)."""
+    warnings, disqualifications = [], []
     too_long = series.days > settings.max_period_days
     if too_long.any():
-        flags.append(QualityFlag("billing_period_too_long", "Billing periods longer than allowed are not used.",
-                                 {"n_periods": int(too_long.sum()), "max_period_days": settings.max_period_days}))
+        warnings.append(QualityFlag(
+            "billing_period_too_long", "Billing periods longer than allowed are not used.",
+            {"n_periods": int(too_long.sum()), "max_period_days": settings.max_period_days}))
     negative = series.usage_kwh < 0
     if negative.any():
-        flags.append(QualityFlag("negative_meter_values", "Negative usage found in the baseline.",
-                                 {"n_negative_meter_values": int(negative.sum())}))
-    return np.isfinite(series.usage_kwh) & ~too_long
+        disqualifications.append(QualityFlag(
+            "negative_meter_values", "Negative usage found in the baseline.",
+            {"n_negative_meter_values": int(negative.sum())}))
+    return np.isfinite(series.usage_kwh) & ~too_long, tuple(warnings), tuple(disqualifications)
 
 
 def fit_caltrack_billing(series: BillingSeries, settings: BillingSettings = BillingSettings()) -> BaselineModel:
     """Fit the CalTRACK billing baseline, or the historical mean when temperatures do not allow it."""
-    flags: list[QualityFlag] = []
-    usable = _usable(series, settings, flags)
-    disqualifying = [f for f in flags if f.name == "negative_meter_values"]
+    usable, warnings, disqualifications = _usable(series, settings)
     if not series.temp_f.size:
-        return _fallback(series, "no_temperature_data", {}, disqualifying)
+        return _fallback(series, "no_temperature_data", {}, disqualifications)
     hdd, cdd, kept = _period_degree_days(series, settings)
     usable &= np.isfinite(hdd[:, 0])
     if usable.sum() < settings.min_periods:
         return _fallback(series, "too_few_periods_with_temperature",
-                         {"n_usable_periods": int(usable.sum()), "min_periods": settings.min_periods}, disqualifying)
+                         {"n_usable_periods": int(usable.sum()), "min_periods": settings.min_periods},
+                         disqualifications)
     per_day = np.where(usable, series.usage_kwh / series.days, np.nan)
     model_type, params, meta, fit_flags = fit_usage_per_day_model(per_day, hdd, cdd, kept, settings.candidates)
     if model_type == "no_model":
-        return _fallback(series, "no_qualified_candidate_model", dict(fit_flags[0].data), disqualifying)
+        return _fallback(series, "no_qualified_candidate_model", dict(fit_flags[0].data), disqualifications)
     predicted = _predict_periods(params, hdd, cdd, settings) * series.days
     stats = compute_fit_statistics(np.where(usable, series.usage_kwh, np.nan), predicted, N_PARAMETERS[model_type])
-    return BaselineModel(METHOD, model_type, params, stats, tuple(disqualifying),
-                         tuple(f for f in flags if f not in disqualifying), meta)
+    return BaselineModel(METHOD, model_type, params, stats, disqualifications, warnings, meta)
 
 
 def _predict_periods(params: dict, hdd: np.ndarray, cdd: np.ndarray,

@@ -47,11 +47,18 @@ class CandidateGrid:
     qualified: np.ndarray
 
 
-def _p_values(beta: np.ndarray, cofactor: np.ndarray, det: np.ndarray, ssr: np.ndarray, dof: int) -> np.ndarray:
-    """Two-sided p-values of β with Var(β) = σ̂²·cofactor/det, σ̂² = SSR/dof."""
+def _p_value_within(beta: np.ndarray, cofactor: np.ndarray, det: np.ndarray, ssr: np.ndarray, dof: int,
+                    max_p: float) -> np.ndarray | bool:
+    """False where the two-sided p-value of β exceeds ``max_p``; Var(β) = σ̂²·cofactor/det, σ̂² = SSR/dof.
+
+    A p-value is at most 1, so ``max_p`` ≥ 1 (the default: no test) cannot disqualify anything and
+    the p-values are not computed.
+    """
+    if max_p >= 1:
+        return True
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(ssr / dof * cofactor / det)
-        return 2.0 * stdtr(dof, -np.abs(beta / se))
+        return ~(2.0 * stdtr(dof, -np.abs(beta / se)) > max_p)
 
 
 def _adj_r2(ssr: np.ndarray, syy: float, n: int, k: int) -> np.ndarray:
@@ -83,15 +90,15 @@ def _single(data: _Centred, x: np.ndarray, ok: np.ndarray, max_p: float) -> tupl
         ssr = data.w @ (data.y[:, None] - xc * beta) ** 2
     intercept = data.y_mean - beta * x_mean
     attempted = ok & (sxx > 0) & (data.n > 2)
-    p = _p_values(beta, 1.0, sxx, ssr, data.n - 2)
-    qualified = attempted & ~(intercept < 0) & ~(beta < 0) & ~(p > max_p)
+    qualified = attempted & ~(intercept < 0) & ~(beta < 0) & _p_value_within(beta, 1.0, sxx, ssr, data.n - 2, max_p)
     return np.where(attempted, _adj_r2(ssr, data.syy, data.n, 1), np.nan), qualified
 
 
 def _pairs(data: _Centred, h: np.ndarray, c: np.ndarray, ok: np.ndarray, rules: CandidateRules):
     """Adjusted R² and qualification of y ~ 1 + c_i + h_j for all (i, j); arrays (n_c, n_h)."""
     sw = data.w.sum()
-    hc, cc = h - (data.w @ h) / sw, c - (data.w @ c) / sw
+    h_mean, c_mean = (data.w @ h) / sw, (data.w @ c) / sw
+    hc, cc = h - h_mean, c - c_mean
     b = data.w @ (hc * hc)                 # Σw·h̃²  (n_h,)
     a = data.w @ (cc * cc)                 # Σw·c̃²  (n_c,)
     d = (cc * data.w[:, None]).T @ hc      # Σw·c̃·h̃ (n_c, n_h)
@@ -102,12 +109,11 @@ def _pairs(data: _Centred, h: np.ndarray, c: np.ndarray, ok: np.ndarray, rules: 
         beta_c = (b[None, :] * u[:, None] - d * v[None, :]) / det
         beta_h = (a[:, None] * v[None, :] - d * u[:, None]) / det
         ssr = np.maximum(data.syy - beta_c * u[:, None] - beta_h * v[None, :], 0.0)
-    intercept = data.y_mean - beta_c * ((data.w @ c) / sw)[:, None] - beta_h * ((data.w @ h) / sw)[None, :]
+    intercept = data.y_mean - beta_c * c_mean[:, None] - beta_h * h_mean[None, :]
     attempted = ok & (det > 1e-12 * a[:, None] * b[None, :]) & (data.n > 3)
-    p_c = _p_values(beta_c, b[None, :], det, ssr, data.n - 3)
-    p_h = _p_values(beta_h, a[:, None], det, ssr, data.n - 3)
     qualified = (attempted & ~(intercept < 0) & ~(beta_c < 0) & ~(beta_h < 0)
-                 & ~(p_c > rules.beta_cdd_maximum_p_value) & ~(p_h > rules.beta_hdd_maximum_p_value))
+                 & _p_value_within(beta_c, b[None, :], det, ssr, data.n - 3, rules.beta_cdd_maximum_p_value)
+                 & _p_value_within(beta_h, a[:, None], det, ssr, data.n - 3, rules.beta_hdd_maximum_p_value))
     return np.where(attempted, _adj_r2(ssr, data.syy, data.n, 2), np.nan), qualified
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from mrv.degree_days import cooling_degree_days, heating_degree_days
-from mrv.fit_statistics import FitStatistics
+from mrv.fit_statistics import FitStatistics, json_float
 from mrv.flags import QualityFlag
 
 __all__ = ["MODEL_TYPES", "BaselineModel"]
@@ -85,7 +85,7 @@ class BaselineModel:
         return {
             "method": self.method,
             "model_type": self.model_type,
-            "parameters": {k: _json_float(v) for k, v in self.parameters.items()},
+            "parameters": {k: json_float(v) for k, v in self.parameters.items()},
             "fit_statistics": self.fit_statistics.to_dict(),
             "disqualifications": [f.to_dict() for f in self.disqualifications],
             "warnings": [f.to_dict() for f in self.warnings],
@@ -104,7 +104,3 @@ class BaselineModel:
             warnings=tuple(QualityFlag.from_dict(f) for f in d.get("warnings", ())),
             metadata=dict(d.get("metadata", {})),
         )
-
-
-def _json_float(value: float) -> float | None:
-    return None if math.isnan(value) else value

@@ -5,13 +5,10 @@ Kafka broker of the test stack (``stack`` fixture), which the outage test stops 
 """
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
 from fastapi.testclient import TestClient
 
 from carbon_stream.settings import Settings
@@ -20,6 +17,7 @@ from ingest_api.app import create_app
 from stack import kafka
 from stack.profile import Profile
 from tests.utils.ingest_fakes import RefusingPublisher
+from tests.utils.topic_tail import TopicTail
 
 # ----- unit: fake publishers, no broker -------------------------------------------------------------
 
@@ -54,17 +52,8 @@ def kafka_bootstrap(stack: Profile) -> str:
 
 @pytest.fixture(scope="session")
 def emissions_topic(kafka_bootstrap: str) -> str:
-    """``emissions.v1`` as topics.py defines it, created if missing."""
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
-    if EMISSIONS.name not in admin.list_topics(timeout=10).topics:
-        topic = NewTopic(EMISSIONS.name, EMISSIONS.partitions, 1,
-                         config={"retention.ms": str(EMISSIONS.retention_ms)})
-        future = admin.create_topics([topic])[EMISSIONS.name]
-        try:
-            future.result(timeout=30)
-        except Exception as exc:  # another process may have created it meanwhile
-            if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                raise
+    """``emissions.v1`` as topics.py defines it, created if missing (as the stack creates every topic)."""
+    kafka.create_topics(kafka_bootstrap)
     return EMISSIONS.name
 
 
@@ -79,34 +68,6 @@ def kafka_client(kafka_settings: Settings) -> Iterator[TestClient]:
     """The real app: its lifespan starts the Kafka publisher and flushes it at the end."""
     with TestClient(create_app(kafka_settings)) as client:
         yield client
-
-
-class TopicTail:
-    """What was appended to a topic since this object was created (all partitions)."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self._consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"ingest-test-{uuid.uuid4()}",
-                                   "enable.auto.commit": False})
-        partitions = self._consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        self._start = [TopicPartition(topic, p, self._consumer.get_watermark_offsets(
-            TopicPartition(topic, p), timeout=10)[1]) for p in partitions]
-
-    def read(self) -> list[tuple[int, bytes, bytes]]:
-        """Every new record as (partition, key, value), each partition in offset order."""
-        end = {tp.partition: self._consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in self._start}
-        wanted = sum(end[tp.partition] - tp.offset for tp in self._start)
-        self._consumer.assign(self._start)
-        records = []
-        while len(records) < wanted:
-            message = self._consumer.poll(10)
-            assert message is not None, f"read {len(records)} of {wanted} records"
-            assert message.error() is None, message.error()
-            records.append((message.partition(), message.key(), message.value()))
-        self._consumer.unassign()
-        return records
-
-    def close(self) -> None:
-        self._consumer.close()
 
 
 @pytest.fixture

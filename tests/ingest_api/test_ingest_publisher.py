@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import KafkaError, Producer
 
 from carbon_stream.events import EmissionEvent
 from carbon_stream.settings import Settings
 from carbon_stream.topics import EMISSIONS
 from ingest_api.publisher import EventPublisher, KafkaUnavailable, encode_event, producer_config
+from tests.utils.topic_tail import TopicTail
 
 UNREACHABLE = Settings(kafka_bootstrap_servers="localhost:1", kafka_send_timeout_s=1.0)
 
@@ -133,20 +134,15 @@ def mock_cluster() -> Iterator[tuple[str, Producer]]:
     yield bootstrap, owner
 
 
-def _read_topic(bootstrap: str, expected: int) -> list:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "publisher-test", "enable.auto.commit": False})
-    partitions = consumer.list_topics(EMISSIONS.name, timeout=5).topics[EMISSIONS.name].partitions
-    consumer.assign([TopicPartition(EMISSIONS.name, partition, 0) for partition in partitions])
-    records, deadline = [], time.monotonic() + 10
-    while len(records) < expected and time.monotonic() < deadline:
-        message = consumer.poll(0.5)
-        if message is not None and message.error() is None and message.key() != b"topic-creation":
-            records.append(message)
-    consumer.close()
-    return records
+@pytest.fixture
+def mock_topic_tail(mock_cluster) -> Iterator[TopicTail]:
+    """What is appended to the mock cluster's emissions topic after its creation."""
+    tail = TopicTail(mock_cluster[0], EMISSIONS.name)
+    yield tail
+    tail.close()
 
 
-def test_publish_on_a_mock_cluster_acknowledges_every_event_keyed_by_org_in_order(mock_cluster):
+def test_publish_on_a_mock_cluster_acknowledges_every_event_keyed_by_org_in_order(mock_cluster, mock_topic_tail):
     bootstrap, owner = mock_cluster
     events = [EmissionEvent(org_id=f"org-{i % 5}", occurred_at=datetime(2026, 11, 23, 9, tzinfo=timezone.utc),
                             co2e_kg=i, scope=1 + i % 3, category="business_travel") for i in range(200)]
@@ -156,18 +152,18 @@ def test_publish_on_a_mock_cluster_acknowledges_every_event_keyed_by_org_in_orde
         asyncio.run(publisher.publish(events))
     finally:
         publisher.close()
-    records = _read_topic(bootstrap, len(events))
-    assert sorted(record.value() for record in records) == sorted(event.to_wire_json() for event in events)
-    assert all(record.key() == json.loads(record.value())["org_id"].encode() for record in records)
+    records = mock_topic_tail.read()
+    assert sorted(value for _, _, value in records) == sorted(event.to_wire_json() for event in events)
+    assert all(key == json.loads(value)["org_id"].encode() for _, key, value in records)
     orgs = {event.org_id for event in events}
-    for org in orgs:  # one partition per org, in request order
-        published = sorted((record for record in records if record.key() == org.encode()), key=lambda r: r.offset())
-        assert len({record.partition() for record in published}) == 1
-        assert [json.loads(record.value())["event_id"] for record in published] \
+    for org in orgs:  # one partition per org, in request order (the tail reads each partition in offset order)
+        published = [(partition, value) for partition, key, value in records if key == org.encode()]
+        assert len({partition for partition, _ in published}) == 1
+        assert [json.loads(value)["event_id"] for _, value in published] \
             == [str(event.event_id) for event in events if event.org_id == org]
     chosen = {}  # ... the partition librdkafka's default partitioner picks for that key
     for org in orgs:
         owner.produce(EMISSIONS.name, b"{}", org.encode(),
                       on_delivery=lambda err, msg: chosen.update({msg.key(): msg.partition()}))
     owner.flush(5)
-    assert {record.key(): record.partition() for record in records} == chosen
+    assert {key: partition for partition, key, _ in records} == chosen

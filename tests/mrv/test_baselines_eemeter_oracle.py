@@ -17,20 +17,13 @@ from mrv.series import daily_mean_temperature_f
 from tests.mrv.oracle.runner import (
     OracleUnavailable,
     hourly_temperatures,
+    our_model_type,
+    our_parameters,
     sample_results,
     to_array,
     to_daily_series,
 )
 
-# eemeter names -> ours
-_PARAMETER_NAMES = {
-    "intercept": "intercept_kwh_per_day",
-    "beta_hdd": "beta_hdd_kwh_per_hdd",
-    "beta_cdd": "beta_cdd_kwh_per_cdd",
-    "heating_balance_point": "heating_balance_point_f",
-    "cooling_balance_point": "cooling_balance_point_f",
-}
-_MODEL_TYPES = {"cdd_hdd": "hdd_cdd"}
 SAMPLES = ("il-electricity-cdd-hdd-daily", "il-electricity-cdd-only-daily",
            "il-gas-hdd-only-daily", "il-gas-intercept-only-daily")
 
@@ -65,8 +58,8 @@ def test_caltrack_daily_matches_eemeter_model_and_coefficients(oracle, sample):
     model = fit_caltrack_daily(to_daily_series(reference["baseline"]))
     assert reference["model"]["status"] == "SUCCESS"
     assert model.status == "QUALIFIED"
-    assert model.model_type == _MODEL_TYPES.get(reference["model"]["model_type"], reference["model"]["model_type"])
-    expected = {_PARAMETER_NAMES[k]: v for k, v in reference["model"]["params"].items()}
+    assert model.model_type == our_model_type(reference["model"]["model_type"])
+    expected = our_parameters(reference["model"]["params"])
     assert set(model.parameters) == set(expected)
     for name, value in expected.items():
         assert model.parameters[name] == pytest.approx(value, rel=1e-6), name

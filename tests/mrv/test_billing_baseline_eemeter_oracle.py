@@ -14,8 +14,8 @@ import pytest
 
 from mrv.baselines import BillingSeries, fit_caltrack_billing
 from mrv.series import daily_mean_temperature_f
-from tests.mrv.oracle.runner import OracleUnavailable, billing_results, to_array
-from tests.mrv.test_baselines_eemeter_oracle import _MODEL_TYPES, _PARAMETER_NAMES, hourly_series
+from tests.mrv.oracle.runner import OracleUnavailable, billing_results, our_model_type, our_parameters, to_array
+from tests.mrv.test_baselines_eemeter_oracle import hourly_series
 
 SAMPLES = ("il-electricity-cdd-hdd-billing_monthly", "il-electricity-cdd-only-billing_monthly",
            "il-gas-hdd-only-billing_monthly", "il-gas-intercept-only-billing_monthly")
@@ -51,8 +51,8 @@ def test_caltrack_billing_matches_eemeter_model_and_coefficients(oracle, name):
     sample = oracle[name]
     model = fit_caltrack_billing(_billing_series(oracle, sample, "baseline"))
     reference = sample["model"]
-    assert model.model_type == _MODEL_TYPES.get(reference["model_type"], reference["model_type"])
-    expected = {_PARAMETER_NAMES[k]: v for k, v in reference["params"].items()}
+    assert model.model_type == our_model_type(reference["model_type"])
+    expected = our_parameters(reference["params"])
     assert set(model.parameters) == set(expected)
     for key, value in expected.items():
         assert model.parameters[key] == pytest.approx(value, rel=1e-6), key

@@ -1,4 +1,5 @@
-"""Run the eemeter 3.2.0 oracle (tests/mrv/oracle/eemeter_reference.py) in its own venv.
+"""Run the eemeter 3.2.0 oracle (tests/mrv/oracle/eemeter_reference.py) in its own venv, and read
+its results under our names.
 
 The oracle venv (.venv-oracle at the repository top) is created by install_oracle.sh when it is
 missing; tests skip, with the reason, only when it cannot be created (e.g. no network).
@@ -22,6 +23,16 @@ REPO_TOP = ORACLE_DIR.parents[2]
 ORACLE_PYTHON = REPO_TOP / ".venv-oracle" / "bin" / "python"
 REFERENCE_SCRIPT = ORACLE_DIR / "eemeter_reference.py"
 CACHE_DIR = REPO_TOP / ".venv-oracle" / "results-cache"
+
+# eemeter's names -> ours
+_PARAMETER_NAMES = {
+    "intercept": "intercept_kwh_per_day",
+    "beta_hdd": "beta_hdd_kwh_per_hdd",
+    "beta_cdd": "beta_cdd_kwh_per_cdd",
+    "heating_balance_point": "heating_balance_point_f",
+    "cooling_balance_point": "cooling_balance_point_f",
+}
+_MODEL_TYPES = {"cdd_hdd": "hdd_cdd"}
 
 
 class OracleUnavailable(RuntimeError):
@@ -78,6 +89,16 @@ def billing_results() -> dict:
 def hourly_temperatures() -> dict:
     """The il sample hourly temperature series (°F, UTC) as eemeter loads it."""
     return cached_reference("temperatures", "il-electricity-cdd-hdd-daily")
+
+
+def our_model_type(eemeter_model_type: str) -> str:
+    """eemeter's model type under our name (its ``cdd_hdd`` is our ``hdd_cdd``)."""
+    return _MODEL_TYPES.get(eemeter_model_type, eemeter_model_type)
+
+
+def our_parameters(eemeter_params: dict) -> dict:
+    """eemeter's fitted parameters under our names (with units), values unchanged."""
+    return {_PARAMETER_NAMES[name]: value for name, value in eemeter_params.items()}
 
 
 def to_array(values: list) -> np.ndarray:
