@@ -13,6 +13,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonProcessingException;
@@ -63,6 +65,19 @@ final class EmissionContract {
     private static final int ATTRIBUTE_VALUE_MAX_CHARS = 256;
     private static final int CO2E_KG_SCALE = 6;
 
+    private static final Map<List<String>, EmissionContract> COMPILED = new ConcurrentHashMap<>();
+    private static final ThreadLocal<LastParse> LAST_PARSE = ThreadLocal.withInitial(LastParse::new);
+
+    /** One thread's last {@link #parse} call and its row (callers only read the row). */
+    private static final class LastParse {
+        EmissionContract contract;
+        String payload;
+        Instant kafkaTimestamp;
+        int horizonDays;
+        int maxFutureSkewS;
+        Row row;
+    }
+
     private final ObjectMapper json = new ObjectMapper()
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -80,17 +95,43 @@ final class EmissionContract {
         co2eKgMax = new BigDecimal(co2eKgMaxText);
     }
 
-    /** ``current`` when it was built from these rules, else a contract compiled from them. */
+    /**
+     * ``current`` when it was built from these rules, else the one contract compiled from them (shared
+     * by every function instance: it is immutable, and {@link #parse} recognises its own last answer).
+     */
     static EmissionContract of(EmissionContract current, String co2eKgMaxText, String uuidPattern,
             String orgIdPattern, String categoryPattern) {
         if (current != null && current.rules.get(0).equals(co2eKgMaxText) && current.rules.get(1).equals(uuidPattern)
                 && current.rules.get(2).equals(orgIdPattern) && current.rules.get(3).equals(categoryPattern)) {
             return current;  // called per record: the literals are the same objects, so equals() is one comparison
         }
-        return new EmissionContract(co2eKgMaxText, uuidPattern, orgIdPattern, categoryPattern);
+        List<String> rules = List.of(co2eKgMaxText, uuidPattern, orgIdPattern, categoryPattern);
+        return COMPILED.computeIfAbsent(rules, r -> new EmissionContract(r.get(0), r.get(1), r.get(2), r.get(3)));
     }
 
+    /**
+     * The record's row. The job asks up to three times per record on one thread (the watermark's
+     * event_time, the projected event_time, parse_emission), so the thread's last answer is reused
+     * when the same contract sees the same record again: one JSON parse per record.
+     */
     Row parse(String payload, Instant kafkaTimestamp, int horizonDays, int maxFutureSkewS) {
+        LastParse last = LAST_PARSE.get();
+        if (last.contract == this && last.horizonDays == horizonDays && last.maxFutureSkewS == maxFutureSkewS
+                && Objects.equals(last.kafkaTimestamp, kafkaTimestamp)
+                && Objects.equals(last.payload, payload)) {
+            return last.row;
+        }
+        Row row = parseAnew(payload, kafkaTimestamp, horizonDays, maxFutureSkewS);
+        last.contract = this;
+        last.payload = payload;
+        last.kafkaTimestamp = kafkaTimestamp;
+        last.horizonDays = horizonDays;
+        last.maxFutureSkewS = maxFutureSkewS;
+        last.row = row;
+        return row;
+    }
+
+    private Row parseAnew(String payload, Instant kafkaTimestamp, int horizonDays, int maxFutureSkewS) {
         Row row = Row.withPositions(EVENT_TIME + 1);
         String reason;
         try {
