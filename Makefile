@@ -8,8 +8,8 @@ PROFILE ?= dev
 JOB     ?= emissions_rollup
 FLINK_JARS := .jars/flink/.resolved
 KAFKA_JARS := .jars/kafka/.resolved
-UDF_JAR    := .jars/udf/carbon-stream-udf.jar
-UDF_SRC    := $(wildcard flink_jobs/udf/src/carbonstream/udf/*.java)
+JAVA_JAR   := .jars/java/carbon-stream-flink.jar
+JAVA_SRC   := $(wildcard flink_jobs/java/src/carbonstream/*/*.java) $(wildcard flink_jobs/java/resources/META-INF/services/*)
 
 .PHONY: help install venv jars up down clean status logs psql jobs submit cancel savepoint resume rebuild \
         test test-unit bench compose-tool compose-check
@@ -27,18 +27,19 @@ $(VENV)/.installed: requirements.in requirements.lock
 	@$(VENV)/bin/pip install --quiet --progress-bar off -r requirements.in -c requirements.lock
 	@touch $@
 
-jars: $(FLINK_JARS) $(KAFKA_JARS) $(UDF_JAR) ## Flink connector jars, the Kafka broker (Maven Central) and the job's Java functions
+jars: $(FLINK_JARS) $(KAFKA_JARS) $(JAVA_JAR) ## Flink connector jars, the Kafka broker (Maven Central) and the jobs' Java code
 $(FLINK_JARS): stack/jars/pom.xml
 	@echo "==> [install] Flink connector jars -> .jars/flink (Maven Central)"
 	@rm -rf .jars/flink && mvn -q -B -f stack/jars/pom.xml -Pflink dependency:copy-dependencies \
 	    -DexcludeTransitive=true -DoutputDirectory=$(CURDIR)/.jars/flink
 	@touch $@
-$(UDF_JAR): $(UDF_SRC) $(VENV)/.installed
-	@echo "==> [install] the job's Java functions (flink_jobs/udf) -> $(UDF_JAR)"
-	@rm -rf .jars/udf && mkdir -p .jars/udf/classes
-	@javac --release 17 -nowarn -d .jars/udf/classes \
-	    -cp "$$($(PY) -c 'import os, pyflink; print(os.path.dirname(pyflink.__file__))')/lib/*" $(UDF_SRC)
-	@jar --create --file $@ -C .jars/udf/classes .
+$(JAVA_JAR): $(JAVA_SRC) $(VENV)/.installed $(FLINK_JARS)
+	@echo "==> [install] the jobs' Java functions and PostgreSQL sink (flink_jobs/java) -> $(JAVA_JAR)"
+	@rm -rf .jars/java && mkdir -p .jars/java/classes
+	@javac --release 17 -nowarn -d .jars/java/classes \
+	    -cp "$$($(PY) -c 'import os, pyflink; print(os.path.dirname(pyflink.__file__))')/lib/*:.jars/flink/*" \
+	    $(filter %.java,$(JAVA_SRC))
+	@jar --create --file $@ -C .jars/java/classes . -C flink_jobs/java/resources .
 $(KAFKA_JARS): stack/jars/pom.xml
 	@echo "==> [install] Apache Kafka broker jars -> .jars/kafka (Maven Central)"
 	@rm -rf .jars/kafka && mvn -q -B -f stack/jars/pom.xml -Pkafka dependency:copy-dependencies \

@@ -9,14 +9,16 @@ COPY stack/jars/pom.xml /build/pom.xml
 RUN mvn -q -B -f /build/pom.xml -Pflink dependency:copy-dependencies \
         -DexcludeTransitive=true -DoutputDirectory=/build/flink
 
-# The job's Java functions (flink_jobs/udf), compiled against this Flink's own jars as `make jars` does.
+# The jobs' Java functions and PostgreSQL sink (flink_jobs/java), compiled against this Flink's own
+# jars and the connector jars, as `make jars` does.
 FROM flink:${FLINK_VERSION}-java17 AS flink-dist
-FROM maven:3.9-eclipse-temurin-17 AS udf
+FROM maven:3.9-eclipse-temurin-17 AS java
 COPY --from=flink-dist /opt/flink/lib /flink-lib
-COPY flink_jobs/udf/src /build/src
+COPY --from=jars /build/flink /connector-lib
+COPY flink_jobs/java /build/java
 RUN mkdir -p /build/classes \
- && javac --release 17 -nowarn -d /build/classes -cp "/flink-lib/*" $(find /build/src -name '*.java') \
- && jar --create --file /build/carbon-stream-udf.jar -C /build/classes .
+ && javac --release 17 -nowarn -d /build/classes -cp "/flink-lib/*:/connector-lib/*" $(find /build/java/src -name '*.java') \
+ && jar --create --file /build/carbon-stream-flink.jar -C /build/classes . -C /build/java/resources .
 
 FROM flink:${FLINK_VERSION}-java17
 ARG FLINK_VERSION
@@ -33,7 +35,7 @@ RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check \
         "apache-flink==${FLINK_VERSION}" pydantic-settings -c /tmp/requirements.lock
 COPY --from=jars --chown=flink:flink /build/flink/*.jar /opt/flink/lib/
-COPY --from=udf --chown=flink:flink /build/carbon-stream-udf.jar /opt/flink/lib/
+COPY --from=java --chown=flink:flink /build/carbon-stream-flink.jar /opt/flink/lib/
 # Checkpoints and savepoints live on a named volume shared by jobmanager and taskmanager; creating
 # the folder here gives the empty volume the flink user as owner on first mount.
 RUN mkdir -p /flink-data/checkpoints /flink-data/savepoints /flink-data/jobs \

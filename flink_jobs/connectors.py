@@ -1,6 +1,6 @@
 """Connector tables and job configuration shared by every Flink job.
 
-Job files hold only their own logic: they ask this module for a Kafka source, a JDBC upsert sink or
+Job files hold only their own logic: they ask this module for a Kafka source, a PostgreSQL upsert sink or
 a Kafka sink by name and schema, and get options filled from :class:`Settings` (never formatted into
 SQL strings).
 """
@@ -12,7 +12,7 @@ from pyflink.table import Schema, TableDescriptor, TableEnvironment
 
 from carbon_stream.settings import Settings
 
-__all__ = ["configure_streaming", "jdbc_options", "kafka_source", "jdbc_upsert_sink", "kafka_json_sink"]
+__all__ = ["configure_streaming", "postgres_connection_options", "kafka_source", "postgres_upsert_sink", "kafka_json_sink"]
 
 
 def configure_streaming(t_env: TableEnvironment, settings: Settings, job_name: str) -> None:
@@ -44,16 +44,11 @@ def configure_streaming(t_env: TableEnvironment, settings: Settings, job_name: s
         config.set(key, value)
 
 
-def jdbc_options(database_url: str) -> dict[str, str]:
-    """JDBC URL, user and password from a ``postgresql://user:pass@host:port/db`` URL.
-
-    ``stringtype=unspecified`` lets PostgreSQL cast text parameters to ``uuid``/``jsonb`` columns;
-    ``reWriteBatchedInserts`` turns a batch of upserts into multi-row statements.
-    """
+def postgres_connection_options(database_url: str) -> dict[str, str]:
+    """JDBC URL, user and password from a ``postgresql://user:pass@host:port/db`` URL."""
     parts = urlsplit(database_url)
-    query = "stringtype=unspecified&reWriteBatchedInserts=true"
     return {
-        "url": f"jdbc:postgresql://{parts.hostname}:{parts.port or 5432}{parts.path}?{query}",
+        "url": f"jdbc:postgresql://{parts.hostname}:{parts.port or 5432}{parts.path}",
         "username": parts.username or "",
         "password": parts.password or "",
     }
@@ -78,19 +73,21 @@ def kafka_source(settings: Settings, topic: str, group_id: str, schema: Schema) 
     )
 
 
-def jdbc_upsert_sink(settings: Settings, table: str, schema: Schema, flush_interval_s: float = 1.0) -> TableDescriptor:
-    """A JDBC sink upserting on the schema's primary key (``INSERT ... ON CONFLICT DO UPDATE``).
+def postgres_upsert_sink(settings: Settings, table: str, schema: Schema, flush_interval_s: float = 1.0,
+                         max_buffered_rows: int = 20_000) -> TableDescriptor:
+    """An upsert sink on the schema's primary key: the jobs' ``postgres-copy`` connector (flink_jobs/java).
 
-    Upserts make replays after a failure idempotent: a row is overwritten with the same value.
-    The sink buffers rows, keeping the newest per key, and writes them every ``flush_interval_s``,
-    at 20,000 buffered rows and at each checkpoint: a longer interval writes a frequently updated
-    row (a day or month total) fewer times.
+    It buffers rows, keeping the newest per key, and writes them every ``flush_interval_s``, at
+    ``max_buffered_rows`` distinct keys and at each checkpoint: one transaction of ``COPY`` into a
+    staging table and ``INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE``. Upserts make replays
+    after a failure idempotent (a row is overwritten with the same value); a longer interval writes a
+    frequently updated row (a day or month total) fewer times.
     """
-    builder = TableDescriptor.for_connector("jdbc").schema(schema).option("table-name", table)
-    for key, value in jdbc_options(settings.database_url).items():
+    builder = TableDescriptor.for_connector("postgres-copy").schema(schema).option("table-name", table)
+    for key, value in postgres_connection_options(settings.database_url).items():
         builder = builder.option(key, value)
     return (
-        builder.option("sink.buffer-flush.max-rows", "20000")
+        builder.option("sink.buffer-flush.max-rows", str(max_buffered_rows))
         .option("sink.buffer-flush.interval", f"{int(flush_interval_s * 1000)}ms")
         .option("sink.max-retries", "5")
         .build()

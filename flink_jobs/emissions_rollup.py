@@ -2,7 +2,7 @@
 
 Reads ``emissions.v1`` as raw strings and, per record:
 
-1. **Validates** it with the job's Java table function ``parse_emission`` (flink_jobs/udf: the JSON
+1. **Validates** it with the job's Java table function ``parse_emission`` (flink_jobs/java: the JSON
    parsed once, the ingest API's rules with constants passed in from ``carbon_stream.events``).
    A refused record goes to ``emission_dead_letter`` and topic ``emissions.deadletter.v1`` with the
    raw payload, the reason (``"<field>: <why>"``) and its Kafka coordinates. The job never stops
@@ -41,7 +41,7 @@ from pyflink.table import DataTypes, EnvironmentSettings, Schema, Table, TableEn
 from carbon_stream.events import CATEGORY_PATTERN, CO2E_KG_MAX, ORG_ID_PATTERN, UUID_PATTERN
 from carbon_stream.settings import Settings, get_settings
 from carbon_stream.topics import EMISSIONS, EMISSIONS_DEAD_LETTER
-from flink_jobs.connectors import configure_streaming, jdbc_upsert_sink, kafka_json_sink, kafka_source
+from flink_jobs.connectors import configure_streaming, postgres_upsert_sink, kafka_json_sink, kafka_source
 
 JOB_NAME = "emissions_rollup"
 INPUT_TOPICS = (EMISSIONS.name,)
@@ -54,7 +54,7 @@ GRAINS = {
 # The PostgreSQL tables this job writes (and `make rebuild` empties before replaying INPUT_TOPICS)
 OUTPUT_TABLES = ("emission_event", *(f"emission_rollup_{grain}" for grain in GRAINS), "emission_late_event",
                  "emission_dead_letter")
-# The job's Java functions (flink_jobs/udf, built into .jars/udf by `make jars`)
+# The job's Java functions (flink_jobs/java, built into .jars/java by `make jars`)
 FUNCTIONS = {"parse_emission": "carbonstream.udf.ParseEmission",
              "emission_event_time": "carbonstream.udf.EmissionEventTime"}
 
@@ -63,7 +63,7 @@ def contract_call_sql(function: str, settings: Settings) -> str:
     """SQL call of one of the job's Java functions on the raw record (``payload``, ``kafka_timestamp``).
 
     ``parse_emission`` (a table function: one row per record, the JSON parsed once) checks the record
-    against the event contract (flink_jobs/udf/.../EmissionContract.java); its row is
+    against the event contract (flink_jobs/java/.../EmissionContract.java); its row is
     (event_id, org_id, occurred_at, co2e_kg, scope, category, source, attributes, reason, event_time),
     ``reason`` NULL for an accepted record, else ``"<field>: <why>"``. ``emission_event_time`` gives the
     row's ``event_time`` alone, for the source's watermark. The rules' constants come from
@@ -217,12 +217,12 @@ def register_tables(t_env: TableEnvironment, settings: Settings) -> None:
     for grain in GRAINS:
         table = f"emission_rollup_{grain}"
         flush_s = 1.0 if grain == "minute" else settings.coarse_rollup_flush_s
-        t_env.create_temporary_table(table, jdbc_upsert_sink(settings, table, schemas["rollup"], flush_s))
-    t_env.create_temporary_table("emission_event", jdbc_upsert_sink(settings, "emission_event", schemas["event"]))
+        t_env.create_temporary_table(table, postgres_upsert_sink(settings, table, schemas["rollup"], flush_s))
+    t_env.create_temporary_table("emission_event", postgres_upsert_sink(settings, "emission_event", schemas["event"]))
     t_env.create_temporary_table(
-        "emission_late_event", jdbc_upsert_sink(settings, "emission_late_event", schemas["late"]))
+        "emission_late_event", postgres_upsert_sink(settings, "emission_late_event", schemas["late"]))
     t_env.create_temporary_table(
-        "emission_dead_letter", jdbc_upsert_sink(settings, "emission_dead_letter", schemas["dead_letter_table"]))
+        "emission_dead_letter", postgres_upsert_sink(settings, "emission_dead_letter", schemas["dead_letter_table"]))
     dead_letter_topic_schema = (
         Schema.new_builder().column("kafka_topic", DataTypes.STRING()).column("kafka_partition", DataTypes.INT())
         .column("kafka_offset", DataTypes.BIGINT()).column("kafka_timestamp", DataTypes.TIMESTAMP(3))

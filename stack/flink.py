@@ -1,7 +1,7 @@
 """Local Flink standalone cluster from the apache-flink wheel (``pyflink/bin``), REST + dashboard.
 
 The profile gets its own conf/lib/log folders: lib = the wheel's jars + the connector jars from
-``.jars/flink`` + the jobs' Java functions (``.jars/udf``); conf = a generated config.yaml (ports,
+``.jars/flink`` + the jobs' Java code (``.jars/java``); conf = a generated config.yaml (ports,
 RocksDB state with bloom filters, checkpoint folder, UTC JVMs).
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ __all__ = ["flink_env", "start", "stop", "status", "start_taskmanager", "taskman
 log = logging.getLogger("stack")
 FLINK_HOME = Path(pyflink.__file__).parent
 CONNECTOR_JARS = REPO / ".jars" / "flink"
-UDF_JAR = REPO / ".jars" / "udf" / "carbon-stream-udf.jar"  # the jobs' Java functions (flink_jobs/udf)
+JAVA_JAR = REPO / ".jars" / "java" / "carbon-stream-flink.jar"  # the jobs' functions and sink (flink_jobs/java)
 
 
 def _base(profile: Profile) -> Path:
@@ -96,9 +96,9 @@ def _prepare(profile: Profile) -> None:
     lib = base / "lib"
     for old in lib.glob("*.jar"):
         old.unlink()
-    jars = [*glob.glob(str(FLINK_HOME / "lib" / "*.jar")), *glob.glob(str(CONNECTOR_JARS / "*.jar")), str(UDF_JAR)]
-    if not glob.glob(str(CONNECTOR_JARS / "*.jar")) or not UDF_JAR.exists():
-        raise RuntimeError(f"no connector jars in {CONNECTOR_JARS} or no {UDF_JAR}: run `make jars`")
+    jars = [*glob.glob(str(FLINK_HOME / "lib" / "*.jar")), *glob.glob(str(CONNECTOR_JARS / "*.jar")), str(JAVA_JAR)]
+    if not glob.glob(str(CONNECTOR_JARS / "*.jar")) or not JAVA_JAR.exists():
+        raise RuntimeError(f"no connector jars in {CONNECTOR_JARS} or no {JAVA_JAR}: run `make jars`")
     for jar in jars:
         (lib / Path(jar).name).symlink_to(jar)
 

@@ -174,13 +174,17 @@ def test_compose_flink_jars_come_from_the_project_pom_like_make_jars():
     assert _flink_version_arg().startswith(f"{connector_flink}.")
 
 
-def test_compose_flink_image_compiles_the_jobs_java_functions_like_make_jars():
-    from stack.flink import UDF_JAR
+def test_compose_flink_image_compiles_the_jobs_java_code_like_make_jars():
+    from stack.flink import JAVA_JAR
 
     dockerfile = FLINK_DOCKERFILE.read_text()
-    assert "COPY flink_jobs/udf/src /build/src" in dockerfile
-    assert f"/build/{UDF_JAR.name} /opt/flink/lib/" in dockerfile
-    assert f"UDF_JAR    := .jars/udf/{UDF_JAR.name}" in (REPO / "Makefile").read_text()
+    assert "COPY flink_jobs/java /build/java" in dockerfile
+    assert '-cp "/flink-lib/*:/connector-lib/*"' in dockerfile  # Flink's jars and the connector jars (PostgreSQL driver)
+    assert "-C /build/java/resources ." in dockerfile  # the sink factory's service file
+    assert f"/build/{JAVA_JAR.name} /opt/flink/lib/" in dockerfile
+    makefile = (REPO / "Makefile").read_text()
+    assert f"JAVA_JAR   := .jars/java/{JAVA_JAR.name}" in makefile
+    assert "-C flink_jobs/java/resources ." in makefile
 
 
 def test_compose_job_submitter_submits_every_flink_job(services):

@@ -1,5 +1,5 @@
 """The job's pure build steps on a local batch environment (no Kafka, no PostgreSQL): parsing and
-validation by the job's Java functions (flink_jobs/udf) and rollups, against values computed here in
+validation by the job's Java functions (flink_jobs/java) and rollups, against values computed here in
 Python and the ingest API's own validation."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pyflink.table import EnvironmentSettings, Table, TableEnvironment
 from carbon_stream.events import EmissionEvent, event_time_problem
 from carbon_stream.settings import Settings
 from flink_jobs.emissions_rollup import build_checked_events, build_rollup, contract_call_sql, register_functions
-from stack.flink import UDF_JAR
+from stack.flink import JAVA_JAR
 from tests.utils.ground_truth import AcceptedEvent, expected_rollups, parse_rfc3339
 
 KAFKA_TS = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -28,7 +28,7 @@ def t_env() -> TableEnvironment:
     env = TableEnvironment.create(EnvironmentSettings.new_instance().in_batch_mode().with_configuration(config).build())
     env.get_config().set("table.local-time-zone", "UTC")
     env.get_config().set("parallelism.default", "1")
-    env.get_config().set("pipeline.jars", UDF_JAR.as_uri())
+    env.get_config().set("pipeline.jars", JAVA_JAR.as_uri())
     register_functions(env)
     return env
 

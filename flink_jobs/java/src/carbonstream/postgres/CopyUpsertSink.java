@@ -1,0 +1,204 @@
+package carbonstream.postgres;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.flink.api.common.operators.ProcessingTimeService;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.types.RowKind;
+import org.postgresql.Driver;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+
+/** The runtime side of {@link PostgresCopySinkFactory}: one writer (and one connection) per subtask. */
+final class CopyUpsertSink implements Sink<RowData> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Where to connect (through PostgreSQL's driver directly: DriverManager misses drivers in the job's class loader). */
+    record Connection(String url, String username, String password) implements Serializable {
+        java.sql.Connection open() throws SQLException {
+            Properties properties = new Properties();
+            properties.setProperty("user", username);
+            properties.setProperty("password", password);
+            java.sql.Connection db = new Driver().connect(url, properties);
+            if (db == null) {
+                throw new SQLException("postgres-copy: not a PostgreSQL JDBC URL: " + url);
+            }
+            return db;
+        }
+    }
+
+    private final CopyTable table;
+    private final Connection connection;
+    private final int maxRows;
+    private final long intervalMs;
+    private final int maxRetries;
+
+    CopyUpsertSink(CopyTable table, Connection connection, int maxRows, long intervalMs, int maxRetries) {
+        this.table = table;
+        this.connection = connection;
+        this.maxRows = maxRows;
+        this.intervalMs = intervalMs;
+        this.maxRetries = maxRetries;
+    }
+
+    @Override
+    public SinkWriter<RowData> createWriter(WriterInitContext context) {
+        return new Writer(context.getProcessingTimeService());
+    }
+
+    /**
+     * Buffers the newest change per key (a COPY line, or {@link #DELETED}); {@link #flush} (periodic
+     * timer, full buffer, checkpoint, end of input) writes them in one transaction: deleted keys and
+     * rows COPYed into the staging tables, then one DELETE and one upsert.
+     * A failed flush is rolled back and retried on a fresh connection; after {@code maxRetries} the
+     * error fails the job, which restarts from its last checkpoint.
+     */
+    private final class Writer implements SinkWriter<RowData> {
+
+        private static final int CHUNK_BYTES = 1 << 16;
+        private static final String DELETED = "";  // a line is never empty: it ends with a newline
+
+        private final Map<String, String> linesByKey = new HashMap<>();
+        private final ProcessingTimeService timers;
+        private java.sql.Connection db;
+
+        Writer(ProcessingTimeService timers) {
+            this.timers = timers;
+            scheduleFlush();
+        }
+
+        @Override
+        public void write(RowData row, Context context) throws IOException, InterruptedException {
+            // formatted now: the row object may be reused
+            String line = row.getRowKind() == RowKind.DELETE ? DELETED : table.line(row);
+            linesByKey.put(table.key(row, line.isEmpty() ? null : line), line);
+            if (linesByKey.size() >= maxRows) {
+                flushBuffer();
+            }
+        }
+
+        @Override
+        public void flush(boolean endOfInput) throws IOException, InterruptedException {
+            flushBuffer();
+        }
+
+        @Override
+        public void close() throws Exception {
+            closeConnection();
+        }
+
+        private void scheduleFlush() {
+            timers.registerTimer(timers.getCurrentProcessingTime() + intervalMs, time -> {
+                flushBuffer();
+                scheduleFlush();
+            });
+        }
+
+        private void flushBuffer() throws IOException, InterruptedException {
+            if (linesByKey.isEmpty()) {
+                return;
+            }
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    writeBuffer();
+                    linesByKey.clear();
+                    return;
+                } catch (SQLException e) {
+                    closeConnection();
+                    if (attempt >= maxRetries) {
+                        throw new IOException("postgres-copy " + table.name() + ": writing " + linesByKey.size()
+                                + " rows failed " + (attempt + 1) + " times", e);
+                    }
+                    Thread.sleep(1000L * (attempt + 1));
+                }
+            }
+        }
+
+        private void writeBuffer() throws SQLException {
+            if (db == null) {
+                db = connection.open();
+                db.setAutoCommit(false);
+                try (Statement statement = db.createStatement()) {
+                    for (String sql : table.createStageSql()) {
+                        statement.execute(sql);
+                    }
+                }
+                db.commit();
+            }
+            boolean deletes = copy(table.copyDeletedSql(), true);
+            boolean upserts = copy(table.copySql(), false);
+            try (Statement statement = db.createStatement()) {
+                if (deletes) {
+                    statement.executeUpdate(table.deleteSql());
+                }
+                if (upserts) {
+                    statement.executeUpdate(table.upsertSql());
+                }
+            }
+            db.commit();
+        }
+
+        /** COPYs the buffered keys of deleted rows, or the buffered rows; false if there were none. */
+        private boolean copy(String copySql, boolean deletedKeys) throws SQLException {
+            CopyIn copy = null;
+            try {
+                StringBuilder chunk = new StringBuilder(CHUNK_BYTES + 1024);
+                for (Map.Entry<String, String> entry : linesByKey.entrySet()) {
+                    boolean deleted = entry.getValue().isEmpty();
+                    if (deleted != deletedKeys) {
+                        continue;
+                    }
+                    if (copy == null) {
+                        copy = db.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql);
+                    }
+                    if (deleted) {
+                        chunk.append(entry.getKey()).append('\n');
+                    } else {
+                        chunk.append(entry.getValue());
+                    }
+                    if (chunk.length() >= CHUNK_BYTES) {
+                        send(copy, chunk);
+                    }
+                }
+                if (copy == null) {
+                    return false;
+                }
+                send(copy, chunk);
+                copy.endCopy();
+                return true;
+            } finally {
+                if (copy != null && copy.isActive()) {
+                    copy.cancelCopy();
+                }
+            }
+        }
+
+        private void send(CopyIn copy, StringBuilder chunk) throws SQLException {
+            byte[] bytes = chunk.toString().getBytes(StandardCharsets.UTF_8);
+            copy.writeToCopy(bytes, 0, bytes.length);
+            chunk.setLength(0);
+        }
+
+        private void closeConnection() {
+            if (db != null) {
+                try {
+                    db.close();
+                } catch (SQLException ignored) {
+                    // the connection is being replaced or the job is closing; nothing to save
+                }
+                db = null;
+            }
+        }
+    }
+}

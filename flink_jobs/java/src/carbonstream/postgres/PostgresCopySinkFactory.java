@@ -1,0 +1,70 @@
+package carbonstream.postgres;
+
+import java.time.Duration;
+import java.util.Set;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.catalog.UniqueConstraint;
+import org.apache.flink.table.connector.sink.DynamicTableSink;
+import org.apache.flink.table.factories.DynamicTableSinkFactory;
+import org.apache.flink.table.factories.FactoryUtil;
+
+/**
+ * {@code 'connector' = 'postgres-copy'}: an upsert sink into a PostgreSQL table that writes each
+ * flush with {@code COPY} into a session-private staging table and one
+ * {@code INSERT ... SELECT ... ON CONFLICT (primary key) DO UPDATE}, in one transaction.
+ *
+ * <p>Same contract as the JDBC connector's upsert sink (options named alike): rows are buffered
+ * keeping the newest per primary key, written every {@code sink.buffer-flush.interval}, when
+ * {@code sink.buffer-flush.max-rows} distinct keys are buffered, and at every checkpoint (so a
+ * replay after a failure overwrites rows with the same values). Why: measured on the pipeline
+ * bench, the JDBC connector spent ~44 % of the TaskManager's CPU binding parameters; COPY text is
+ * formatted straight from the row.
+ */
+public final class PostgresCopySinkFactory implements DynamicTableSinkFactory {
+
+    static final ConfigOption<String> URL = ConfigOptions.key("url").stringType().noDefaultValue()
+            .withDescription("JDBC URL, jdbc:postgresql://host:port/database");
+    static final ConfigOption<String> TABLE_NAME = ConfigOptions.key("table-name").stringType().noDefaultValue();
+    static final ConfigOption<String> USERNAME = ConfigOptions.key("username").stringType().defaultValue("");
+    static final ConfigOption<String> PASSWORD = ConfigOptions.key("password").stringType().defaultValue("");
+    static final ConfigOption<Integer> MAX_ROWS = ConfigOptions.key("sink.buffer-flush.max-rows").intType()
+            .defaultValue(20_000).withDescription("flush when this many distinct keys are buffered");
+    static final ConfigOption<Duration> INTERVAL = ConfigOptions.key("sink.buffer-flush.interval").durationType()
+            .defaultValue(Duration.ofSeconds(1));
+    static final ConfigOption<Integer> MAX_RETRIES = ConfigOptions.key("sink.max-retries").intType().defaultValue(3)
+            .withDescription("attempts after a failed flush (each a fresh connection) before the job fails");
+
+    @Override
+    public String factoryIdentifier() {
+        return "postgres-copy";
+    }
+
+    @Override
+    public Set<ConfigOption<?>> requiredOptions() {
+        return Set.of(URL, TABLE_NAME);
+    }
+
+    @Override
+    public Set<ConfigOption<?>> optionalOptions() {
+        return Set.of(USERNAME, PASSWORD, MAX_ROWS, INTERVAL, MAX_RETRIES);
+    }
+
+    @Override
+    public DynamicTableSink createDynamicTableSink(Context context) {
+        FactoryUtil.TableFactoryHelper helper = FactoryUtil.createTableFactoryHelper(this, context);
+        helper.validate();
+        ReadableConfig options = helper.getOptions();
+        ResolvedSchema schema = context.getCatalogTable().getResolvedSchema();
+        UniqueConstraint key = schema.getPrimaryKey().orElseThrow(() -> new IllegalArgumentException(
+                "postgres-copy sink " + options.get(TABLE_NAME) + ": the table needs a PRIMARY KEY (it upserts on it)"));
+        CopyTable table = new CopyTable(options.get(TABLE_NAME), schema.getColumnNames(),
+                schema.getColumnDataTypes(), key.getColumns());
+        return new PostgresCopySink(table, new CopyUpsertSink.Connection(options.get(URL), options.get(USERNAME),
+                options.get(PASSWORD)), options.get(MAX_ROWS), options.get(INTERVAL).toMillis(),
+                options.get(MAX_RETRIES));
+    }
+}
