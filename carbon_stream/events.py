@@ -30,8 +30,9 @@ CO2E_KG_MAX = Decimal("999999999999.999999")  # the largest NUMERIC(18,6) (~1 Gt
 CO2E_KG_DECIMALS = 6  # 1 mg resolution; matches NUMERIC(18,6) in PostgreSQL
 _CO2E_QUANTUM = Decimal(1).scaleb(-CO2E_KG_DECIMALS)
 
-AttributeKey = Annotated[str, Field(min_length=1, max_length=64)]
-AttributeValue = Annotated[str, Field(max_length=256)]
+NO_NUL_PATTERN = r"^[^\x00]*$"  # U+0000 cannot be stored in PostgreSQL text
+AttributeKey = Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL_PATTERN)]
+AttributeValue = Annotated[str, Field(max_length=256, pattern=NO_NUL_PATTERN)]
 
 
 def quantize_co2e_kg(value: float | Decimal | str) -> Decimal:
@@ -61,9 +62,10 @@ class EmissionEvent(BaseModel):
     co2e_kg: float | Decimal = Field(description="Mass of CO2-equivalent in kg: finite, >= 0, 6 decimals kept")
     scope: StrictInt = Field(ge=1, le=3, description="GHG Protocol scope: 1, 2 or 3")
     category: str = Field(pattern=CATEGORY_PATTERN, description="Lowercase slug, e.g. purchased_electricity")
-    source: str | None = Field(None, max_length=128, description="Free text: system or document of origin")
+    source: str | None = Field(None, max_length=128, pattern=NO_NUL_PATTERN,
+                               description="Free text: system or document of origin (no U+0000)")
     attributes: dict[AttributeKey, AttributeValue] | None = Field(
-        None, max_length=20, description="Up to 20 string key/value pairs"
+        None, max_length=20, description="Up to 20 string key/value pairs (no U+0000)"
     )
 
     # Wrap without calling the handler: the returned Decimal is final, not validated again against the

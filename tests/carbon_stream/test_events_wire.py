@@ -34,6 +34,8 @@ def _reference_wire(event: EmissionEvent) -> dict[str, Any]:
 
 
 _OFFSETS = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+# U+0000 is refused in source and attributes (PostgreSQL text cannot hold it)
+_NO_NUL = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
 _EVENTS = st.builds(
     EmissionEvent,
     event_id=st.uuids(),
@@ -43,8 +45,9 @@ _EVENTS = st.builds(
     | st.decimals(min_value=0, max_value=CO2E_KG_MAX - Decimal("0.000001"), places=9, allow_nan=False).map(str),
     scope=st.integers(1, 3),
     category=st.from_regex(r"\A[a-z][a-z0-9_]{0,63}\Z"),
-    source=st.none() | st.text(max_size=128),
-    attributes=st.none() | st.dictionaries(st.text(min_size=1, max_size=64), st.text(max_size=256), max_size=20),
+    source=st.none() | st.text(_NO_NUL, max_size=128),
+    attributes=st.none() | st.dictionaries(st.text(_NO_NUL, min_size=1, max_size=64), st.text(_NO_NUL, max_size=256),
+                                           max_size=20),
 )
 
 

@@ -116,6 +116,9 @@ CASES = [
     (json.dumps({**VALID, "scope": "two"}), "scope:"),
     (json.dumps({**VALID, "category": "Bad-Slug"}), "category:"),
     (json.dumps({**VALID, "source": "s" * 129}), "source:"),
+    (json.dumps({**VALID, "source": "meter\u0000"}), "source:"),  # PostgreSQL text cannot hold U+0000
+    (json.dumps({**VALID, "attributes": {"k": "v\u0000"}}), "attributes:"),
+    (json.dumps({**VALID, "attributes": {"k\u0000": "v"}}), "attributes:"),
     (json.dumps({**VALID, "attributes": "flat"}), "attributes:"),
     (json.dumps({**VALID, "attributes": [1]}), "attributes:"),
     (json.dumps({**VALID, "attributes": {"a": 1}}), "attributes:"),

@@ -56,6 +56,8 @@ def test_parse_event_generates_event_id_when_absent():
         ({"occurred_at": "2026-11-23T08:00:00"}, "occurred_at", "timezone"),
         ({"event_id": "not-a-uuid"}, "event_id", "UUID"),
         ({"attributes": {"k": 1}}, "attributes", "string"),
+        ({"source": "meter\x00"}, "source", "pattern"),  # U+0000: PostgreSQL text cannot hold it
+        ({"attributes": {"k": "v\x00"}}, "attributes", "pattern"),
         ({"unexpected": 1}, "unexpected", "not permitted"),
         ({"org_id": None}, "org_id", "required"),
     ],
@@ -218,12 +220,14 @@ def _occurred_at(earliest: timedelta, latest: timedelta) -> st.SearchStrategy[st
                      st.timedeltas(min_value=earliest, max_value=latest), _OFFSETS)
 
 
+_NO_NUL = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
 _GOOD_VALUES = st.one_of(
     st.tuples(st.just("occurred_at"), _occurred_at(timedelta(days=-35), timedelta(seconds=300))),
     st.tuples(st.just("co2e_kg"), st.floats(min_value=0, max_value=1e12) | st.integers(0, 10**12)
               | st.decimals(min_value=0, max_value=10**12, places=8, allow_nan=False).map(str)),
-    st.tuples(st.just("source"), st.text(max_size=128)),
-    st.tuples(st.just("attributes"), st.dictionaries(st.text(min_size=1, max_size=64), st.text(max_size=20), max_size=20)),
+    st.tuples(st.just("source"), st.text(_NO_NUL, max_size=128)),
+    st.tuples(st.just("attributes"), st.dictionaries(st.text(_NO_NUL, min_size=1, max_size=64),
+                                                     st.text(_NO_NUL, max_size=20), max_size=20)),
     st.tuples(st.just("event_id"), st.none()),  # absent: generated
 )
 _BAD_VALUES = st.one_of(
@@ -236,8 +240,8 @@ _BAD_VALUES = st.one_of(
         "co2e_kg": [-1, -0.000001, "NaN", "inf", "1e400", "abc", True, None, [1], 1e13, 1e30, "1e30"],
         "scope": [0, 4, "1", 1.0, True],
         "category": ["Business Travel", ""],
-        "source": ["s" * 129, 1],
-        "attributes": [{"k": 1}, {str(i): "v" for i in range(21)}, {"": "v"}, []],
+        "source": ["s" * 129, 1, "a\x00b"],
+        "attributes": [{"k": 1}, {str(i): "v" for i in range(21)}, {"": "v"}, [], {"k": "\x00"}, {"\x00": "v"}],
         "unexpected": [1],
     }.items()),
 )

@@ -38,18 +38,16 @@ final class CopyUpsertSink implements Sink<RowData> {
         }
     }
 
-    private final CopyTable table;
-    private final Connection connection;
-    private final int maxRows;
-    private final long intervalMs;
-    private final int maxRetries;
+    /** How the writers connect, buffer and retry (the factory's options). */
+    record Options(Connection connection, int maxRows, long intervalMs, int maxRetries) implements Serializable {
+    }
 
-    CopyUpsertSink(CopyTable table, Connection connection, int maxRows, long intervalMs, int maxRetries) {
+    private final CopyTable table;
+    private final Options options;
+
+    CopyUpsertSink(CopyTable table, Options options) {
         this.table = table;
-        this.connection = connection;
-        this.maxRows = maxRows;
-        this.intervalMs = intervalMs;
-        this.maxRetries = maxRetries;
+        this.options = options;
     }
 
     @Override
@@ -83,7 +81,7 @@ final class CopyUpsertSink implements Sink<RowData> {
             // formatted now: the row object may be reused
             String line = row.getRowKind() == RowKind.DELETE ? DELETED : table.line(row);
             linesByKey.put(table.key(row, line.isEmpty() ? null : line), line);
-            if (linesByKey.size() >= maxRows) {
+            if (linesByKey.size() >= options.maxRows()) {
                 flushBuffer();
             }
         }
@@ -99,7 +97,7 @@ final class CopyUpsertSink implements Sink<RowData> {
         }
 
         private void scheduleFlush() {
-            timers.registerTimer(timers.getCurrentProcessingTime() + intervalMs, time -> {
+            timers.registerTimer(timers.getCurrentProcessingTime() + options.intervalMs(), time -> {
                 flushBuffer();
                 scheduleFlush();
             });
@@ -116,7 +114,7 @@ final class CopyUpsertSink implements Sink<RowData> {
                     return;
                 } catch (SQLException e) {
                     closeConnection();
-                    if (attempt >= maxRetries) {
+                    if (attempt >= options.maxRetries()) {
                         throw new IOException("postgres-copy " + table.name() + ": writing " + linesByKey.size()
                                 + " rows failed " + (attempt + 1) + " times", e);
                     }
@@ -127,7 +125,7 @@ final class CopyUpsertSink implements Sink<RowData> {
 
         private void writeBuffer() throws SQLException {
             if (db == null) {
-                db = connection.open();
+                db = options.connection().open();
                 db.setAutoCommit(false);
                 try (Statement statement = db.createStatement()) {
                     for (String sql : table.createStageSql()) {

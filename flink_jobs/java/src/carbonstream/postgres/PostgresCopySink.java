@@ -8,18 +8,11 @@ import org.apache.flink.table.connector.sink.SinkV2Provider;
 final class PostgresCopySink implements DynamicTableSink {
 
     private final CopyTable table;
-    private final CopyUpsertSink.Connection connection;
-    private final int maxRows;
-    private final long intervalMs;
-    private final int maxRetries;
+    private final CopyUpsertSink.Options options;
 
-    PostgresCopySink(CopyTable table, CopyUpsertSink.Connection connection, int maxRows, long intervalMs,
-            int maxRetries) {
+    PostgresCopySink(CopyTable table, CopyUpsertSink.Options options) {
         this.table = table;
-        this.connection = connection;
-        this.maxRows = maxRows;
-        this.intervalMs = intervalMs;
-        this.maxRetries = maxRetries;
+        this.options = options;
     }
 
     /** Upserts: INSERT and UPDATE_AFTER write the row, DELETE removes the row with its key. */
@@ -30,12 +23,12 @@ final class PostgresCopySink implements DynamicTableSink {
 
     @Override
     public SinkRuntimeProvider getSinkRuntimeProvider(Context context) {
-        return SinkV2Provider.of(new CopyUpsertSink(table, connection, maxRows, intervalMs, maxRetries));
+        return SinkV2Provider.of(new CopyUpsertSink(table, options));
     }
 
     @Override
     public DynamicTableSink copy() {
-        return new PostgresCopySink(table, connection, maxRows, intervalMs, maxRetries);
+        return new PostgresCopySink(table, options);
     }
 
     @Override

@@ -63,8 +63,9 @@ public final class PostgresCopySinkFactory implements DynamicTableSinkFactory {
                 "postgres-copy sink " + options.get(TABLE_NAME) + ": the table needs a PRIMARY KEY (it upserts on it)"));
         CopyTable table = new CopyTable(options.get(TABLE_NAME), schema.getColumnNames(),
                 schema.getColumnDataTypes(), key.getColumns());
-        return new PostgresCopySink(table, new CopyUpsertSink.Connection(options.get(URL), options.get(USERNAME),
-                options.get(PASSWORD)), options.get(MAX_ROWS), options.get(INTERVAL).toMillis(),
-                options.get(MAX_RETRIES));
+        CopyUpsertSink.Connection connection = new CopyUpsertSink.Connection(options.get(URL), options.get(USERNAME),
+                options.get(PASSWORD));
+        return new PostgresCopySink(table, new CopyUpsertSink.Options(connection, options.get(MAX_ROWS),
+                options.get(INTERVAL).toMillis(), options.get(MAX_RETRIES)));
     }
 }

@@ -40,7 +40,7 @@ import org.apache.flink.types.Row;
  * string, rounded half-even to 6 decimals (1 mg), 0 &lt;= co2e_kg &lt;= co2e_kg_max; scope the JSON
  * integer 1, 2 or 3; source absent, null or a string of at most 128 characters; attributes absent,
  * null or an object of at most 20 string values with keys of 1-64 and values of at most 256
- * characters. Unknown fields are ignored.
+ * characters. Source and attribute strings hold no U+0000. Unknown fields are ignored.
  */
 final class EmissionContract {
 
@@ -212,8 +212,8 @@ final class EmissionContract {
         row.setField(CATEGORY, slug);
         JsonNode source = event.get("source");
         if (source != null && !source.isNull()) {
-            if (!source.isTextual() || chars(source.textValue()) > SOURCE_MAX_CHARS) {
-                return "source: must be a string of at most " + SOURCE_MAX_CHARS + " characters";
+            if (!source.isTextual() || chars(source.textValue()) > SOURCE_MAX_CHARS || hasNul(source.textValue())) {
+                return "source: must be a string of at most " + SOURCE_MAX_CHARS + " characters, without U+0000";
             }
             row.setField(SOURCE, source.textValue());
         }
@@ -221,7 +221,8 @@ final class EmissionContract {
         if (attributes != null && !attributes.isNull()) {
             if (!validAttributes(attributes)) {
                 return "attributes: must be an object of at most " + ATTRIBUTES_MAX + " strings (keys 1-"
-                        + ATTRIBUTE_KEY_MAX_CHARS + ", values at most " + ATTRIBUTE_VALUE_MAX_CHARS + " characters)";
+                        + ATTRIBUTE_KEY_MAX_CHARS + ", values at most " + ATTRIBUTE_VALUE_MAX_CHARS
+                        + " characters, without U+0000)";
             }
             row.setField(ATTRIBUTES, attributes.toString());
         }
@@ -286,11 +287,17 @@ final class EmissionContract {
             int keyChars = chars(entry.getKey());
             JsonNode value = entry.getValue();
             if (keyChars < 1 || keyChars > ATTRIBUTE_KEY_MAX_CHARS || !value.isTextual()
-                    || chars(value.textValue()) > ATTRIBUTE_VALUE_MAX_CHARS) {
+                    || chars(value.textValue()) > ATTRIBUTE_VALUE_MAX_CHARS || hasNul(entry.getKey())
+                    || hasNul(value.textValue())) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** U+0000 anywhere: PostgreSQL text cannot store it. */
+    private static boolean hasNul(String text) {
+        return text.indexOf('\0') >= 0;
     }
 
     /** Length in Unicode code points (Python's len), not UTF-16 units. */
