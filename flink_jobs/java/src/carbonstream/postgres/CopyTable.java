@@ -2,7 +2,6 @@ package carbonstream.postgres;
 
 import java.io.Serializable;
 import java.time.LocalDate;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -31,63 +30,65 @@ final class CopyTable implements Serializable {
     private static final int[] POWERS_OF_TEN = {1, 10, 100, 1_000, 10_000, 100_000};
 
     private final String name;
-    private final List<String> columns;
     private final List<LogicalType> types;
+    private final RowData.FieldGetter[] getters;
     private final int[] keyIndexes;
     private final boolean keyIsLeading;  // the key columns are the first columns, in order
-    private transient RowData.FieldGetter[] getters;
+    private final List<String> createStageSql;
+    private final String copySql;
+    private final String copyDeletedSql;
+    private final String upsertSql;
+    private final String deleteSql;
 
     CopyTable(String name, List<String> columns, List<DataType> dataTypes, List<String> keyColumns) {
         this.name = name;
-        this.columns = List.copyOf(columns);
         this.types = dataTypes.stream().map(DataType::getLogicalType).collect(Collectors.toUnmodifiableList());
-        this.keyIndexes = keyColumns.stream().mapToInt(this.columns::indexOf).toArray();
-        this.keyIsLeading = IntStream.range(0, keyIndexes.length).allMatch(k -> keyIndexes[k] == k);
         types.forEach(CopyTable::requireSupported);
+        this.getters = IntStream.range(0, types.size())
+                .mapToObj(i -> RowData.createFieldGetter(types.get(i), i)).toArray(RowData.FieldGetter[]::new);
+        this.keyIndexes = keyColumns.stream().mapToInt(columns::indexOf).toArray();
+        this.keyIsLeading = IntStream.range(0, keyIndexes.length).allMatch(k -> keyIndexes[k] == k);
+        List<String> updates = columns.stream().filter(c -> !keyColumns.contains(c))
+                .map(c -> quote(c) + " = EXCLUDED." + quote(c)).collect(Collectors.toList());
+        String onConflict = updates.isEmpty() ? "DO NOTHING" : "DO UPDATE SET " + String.join(", ", updates);
+        String keyMatch = keyColumns.stream().map(k -> "t." + quote(k) + " = d." + quote(k))
+                .collect(Collectors.joining(" AND "));
+        // Session-private staging tables, emptied at each commit: one shaped like the target (its
+        // defaults included) for rows to upsert, one of the key columns for keys to delete.
+        this.createStageSql = List.of(
+                "CREATE TEMP TABLE IF NOT EXISTS " + STAGE + " (LIKE " + name + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+                "CREATE TEMP TABLE IF NOT EXISTS " + DELETED + " ON COMMIT DELETE ROWS AS SELECT "
+                        + columnList(keyColumns) + " FROM " + name + " WITH NO DATA");
+        this.copySql = "COPY " + STAGE + " (" + columnList(columns) + ") FROM STDIN";
+        this.copyDeletedSql = "COPY " + DELETED + " (" + columnList(keyColumns) + ") FROM STDIN";
+        // A staged row whose key exists overwrites the existing row's other columns.
+        this.upsertSql = "INSERT INTO " + name + " (" + columnList(columns) + ") SELECT " + columnList(columns)
+                + " FROM " + STAGE + " ON CONFLICT (" + columnList(keyColumns) + ") " + onConflict;
+        this.deleteSql = "DELETE FROM " + name + " t USING " + DELETED + " d WHERE " + keyMatch;
     }
 
     String name() {
         return name;
     }
 
-    /**
-     * Session-private staging tables, emptied at each commit: one shaped like the target (its
-     * defaults included) for rows to upsert, one of the key columns for rows to delete.
-     */
     List<String> createStageSql() {
-        return List.of(
-                "CREATE TEMP TABLE IF NOT EXISTS " + STAGE + " (LIKE " + name + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-                "CREATE TEMP TABLE IF NOT EXISTS " + DELETED + " ON COMMIT DELETE ROWS AS SELECT "
-                        + columnList(keyColumns()) + " FROM " + name + " WITH NO DATA");
+        return createStageSql;
     }
 
     String copySql() {
-        return "COPY " + STAGE + " (" + columnList(columns) + ") FROM STDIN";
+        return copySql;
     }
 
     String copyDeletedSql() {
-        return "COPY " + DELETED + " (" + columnList(keyColumns()) + ") FROM STDIN";
+        return copyDeletedSql;
+    }
+
+    String upsertSql() {
+        return upsertSql;
     }
 
     String deleteSql() {
-        List<String> matches = new ArrayList<>();
-        for (String key : keyColumns()) {
-            matches.add("t." + quote(key) + " = d." + quote(key));
-        }
-        return "DELETE FROM " + name + " t USING " + DELETED + " d WHERE " + String.join(" AND ", matches);
-    }
-
-    /** The staged rows into the table; a row whose key exists overwrites the existing row's other columns. */
-    String upsertSql() {
-        List<String> updates = new ArrayList<>();
-        for (int i = 0; i < columns.size(); i++) {
-            if (!isKey(i)) {
-                updates.add(quote(columns.get(i)) + " = EXCLUDED." + quote(columns.get(i)));
-            }
-        }
-        String onConflict = updates.isEmpty() ? "DO NOTHING" : "DO UPDATE SET " + String.join(", ", updates);
-        return "INSERT INTO " + name + " (" + columnList(columns) + ") SELECT " + columnList(columns) + " FROM "
-                + STAGE + " ON CONFLICT (" + columnList(keyColumns()) + ") " + onConflict;
+        return deleteSql;
     }
 
     /**
@@ -124,30 +125,7 @@ final class CopyTable implements Serializable {
         return text.append('\n').toString();
     }
 
-    private List<String> keyColumns() {
-        List<String> keys = new ArrayList<>();
-        for (int k : keyIndexes) {
-            keys.add(columns.get(k));
-        }
-        return keys;
-    }
-
-    private boolean isKey(int index) {
-        for (int k : keyIndexes) {
-            if (k == index) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private void appendField(StringBuilder text, RowData row, int index) {
-        if (getters == null) {
-            getters = new RowData.FieldGetter[types.size()];
-            for (int i = 0; i < getters.length; i++) {
-                getters[i] = RowData.createFieldGetter(types.get(i), i);
-            }
-        }
         Object value = getters[index].getFieldOrNull(row);
         if (value == null) {
             text.append("\\N");

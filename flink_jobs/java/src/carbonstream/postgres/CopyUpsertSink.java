@@ -65,7 +65,7 @@ final class CopyUpsertSink implements Sink<RowData> {
     private final class Writer implements SinkWriter<RowData> {
 
         private static final int CHUNK_BYTES = 1 << 16;
-        private static final String DELETED = "";  // a line is never empty: it ends with a newline
+        private static final String DELETED = "";  // a deleted key; a line is never empty (it ends with a newline)
 
         private final Map<String, String> linesByKey = new HashMap<>();
         private final ProcessingTimeService timers;
@@ -79,8 +79,12 @@ final class CopyUpsertSink implements Sink<RowData> {
         @Override
         public void write(RowData row, Context context) throws IOException, InterruptedException {
             // formatted now: the row object may be reused
-            String line = row.getRowKind() == RowKind.DELETE ? DELETED : table.line(row);
-            linesByKey.put(table.key(row, line.isEmpty() ? null : line), line);
+            if (row.getRowKind() == RowKind.DELETE) {
+                linesByKey.put(table.key(row, null), DELETED);
+            } else {
+                String line = table.line(row);
+                linesByKey.put(table.key(row, line), line);
+            }
             if (linesByKey.size() >= options.maxRows()) {
                 flushBuffer();
             }
@@ -134,8 +138,14 @@ final class CopyUpsertSink implements Sink<RowData> {
                 }
                 db.commit();
             }
-            boolean deletes = copy(table.copyDeletedSql(), true);
-            boolean upserts = copy(table.copySql(), false);
+            StringBuilder deletedKeys = new StringBuilder();
+            boolean upserts = copyLines(deletedKeys);
+            boolean deletes = deletedKeys.length() > 0;
+            if (deletes) {
+                CopyIn copy = db.unwrap(PGConnection.class).getCopyAPI().copyIn(table.copyDeletedSql());
+                send(copy, deletedKeys);
+                copy.endCopy();
+            }
             try (Statement statement = db.createStatement()) {
                 if (deletes) {
                     statement.executeUpdate(table.deleteSql());
@@ -147,39 +157,33 @@ final class CopyUpsertSink implements Sink<RowData> {
             db.commit();
         }
 
-        /** COPYs the buffered keys of deleted rows, or the buffered rows; false if there were none. */
-        private boolean copy(String copySql, boolean deletedKeys) throws SQLException {
+        /**
+         * One pass over the buffer: the rows COPYed into the staging table in chunks, the keys of
+         * deleted rows collected as COPY lines into {@code deletedKeys}; false if no row was COPYed.
+         * (On an error the caller drops the connection, which ends an unfinished COPY.)
+         */
+        private boolean copyLines(StringBuilder deletedKeys) throws SQLException {
             CopyIn copy = null;
-            try {
-                StringBuilder chunk = new StringBuilder(CHUNK_BYTES + 1024);
-                for (Map.Entry<String, String> entry : linesByKey.entrySet()) {
-                    boolean deleted = entry.getValue().isEmpty();
-                    if (deleted != deletedKeys) {
-                        continue;
-                    }
-                    if (copy == null) {
-                        copy = db.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql);
-                    }
-                    if (deleted) {
-                        chunk.append(entry.getKey()).append('\n');
-                    } else {
-                        chunk.append(entry.getValue());
-                    }
-                    if (chunk.length() >= CHUNK_BYTES) {
-                        send(copy, chunk);
-                    }
+            StringBuilder chunk = new StringBuilder(CHUNK_BYTES + 1024);
+            for (Map.Entry<String, String> entry : linesByKey.entrySet()) {
+                if (entry.getValue().isEmpty()) {
+                    deletedKeys.append(entry.getKey()).append('\n');
+                    continue;
                 }
                 if (copy == null) {
-                    return false;
+                    copy = db.unwrap(PGConnection.class).getCopyAPI().copyIn(table.copySql());
                 }
-                send(copy, chunk);
-                copy.endCopy();
-                return true;
-            } finally {
-                if (copy != null && copy.isActive()) {
-                    copy.cancelCopy();
+                chunk.append(entry.getValue());
+                if (chunk.length() >= CHUNK_BYTES) {
+                    send(copy, chunk);
                 }
             }
+            if (copy == null) {
+                return false;
+            }
+            send(copy, chunk);
+            copy.endCopy();
+            return true;
         }
 
         private void send(CopyIn copy, StringBuilder chunk) throws SQLException {

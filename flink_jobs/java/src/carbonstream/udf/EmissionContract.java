@@ -87,12 +87,13 @@ final class EmissionContract {
     private final Pattern category;
     private final BigDecimal co2eKgMax;
 
-    private EmissionContract(String co2eKgMaxText, String uuidPattern, String orgIdPattern, String categoryPattern) {
-        rules = List.of(co2eKgMaxText, uuidPattern, orgIdPattern, categoryPattern);
-        uuid = Pattern.compile(uuidPattern);
-        orgId = Pattern.compile(orgIdPattern);
-        category = Pattern.compile(categoryPattern);
-        co2eKgMax = new BigDecimal(co2eKgMaxText);
+    /** {@code rules}: co2e_kg maximum, then the uuid, org_id and category patterns. */
+    private EmissionContract(List<String> rules) {
+        this.rules = rules;
+        co2eKgMax = new BigDecimal(rules.get(0));
+        uuid = Pattern.compile(rules.get(1));
+        orgId = Pattern.compile(rules.get(2));
+        category = Pattern.compile(rules.get(3));
     }
 
     /**
@@ -106,7 +107,7 @@ final class EmissionContract {
             return current;  // called per record: the literals are the same objects, so equals() is one comparison
         }
         List<String> rules = List.of(co2eKgMaxText, uuidPattern, orgIdPattern, categoryPattern);
-        return COMPILED.computeIfAbsent(rules, r -> new EmissionContract(r.get(0), r.get(1), r.get(2), r.get(3)));
+        return COMPILED.computeIfAbsent(rules, EmissionContract::new);
     }
 
     /**
