@@ -74,7 +74,7 @@ def kafka_source(settings: Settings, topic: str, group_id: str, schema: Schema) 
 
 
 def postgres_upsert_sink(settings: Settings, table: str, schema: Schema, flush_interval_s: float = 1.0,
-                         max_buffered_rows: int = 20_000) -> TableDescriptor:
+                         max_buffered_rows: int = 20_000, insert_first: bool = False) -> TableDescriptor:
     """An upsert sink on the schema's primary key: the jobs' ``postgres-copy`` connector (flink_jobs/java).
 
     It buffers rows, keeping the newest per key, and writes them every ``flush_interval_s``, at
@@ -82,6 +82,10 @@ def postgres_upsert_sink(settings: Settings, table: str, schema: Schema, flush_i
     staging table and ``INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE``. Upserts make replays
     after a failure idempotent (a row is overwritten with the same value); a longer interval writes a
     frequently updated row (a day or month total) fewer times.
+
+    ``insert_first`` is for tables whose rows are each written once (raw events, dead letters): a flush
+    is COPYed straight into the table, and rewritten as the upsert only if a key already exists (a
+    replay after a restore).
     """
     builder = TableDescriptor.for_connector("postgres-copy").schema(schema).option("table-name", table)
     for key, value in postgres_connection_options(settings.database_url).items():
@@ -90,6 +94,7 @@ def postgres_upsert_sink(settings: Settings, table: str, schema: Schema, flush_i
         builder.option("sink.buffer-flush.max-rows", str(max_buffered_rows))
         .option("sink.buffer-flush.interval", f"{int(flush_interval_s * 1000)}ms")
         .option("sink.max-retries", "5")
+        .option("sink.insert-first", str(insert_first).lower())
         .build()
     )
 

@@ -117,10 +117,13 @@ def build_accepted_events(t_env: TableEnvironment, settings: Settings, checked: 
     ``watermark_at`` = max(occurred_at) over the partition's valid events up to this one − the
     out-of-orderness bound [s]; the event is late iff ``occurred_at < watermark_at``.
     """
+    # Only the accepted event's columns cross the exchange to the OVER aggregate (not the raw payload)
     with_watermark = t_env.sql_query(f"""
-        SELECT *, TIMESTAMPADD(SECOND, -{settings.watermark_out_of_orderness_s}, MAX(occurred_at) OVER (
-                    PARTITION BY kafka_partition ORDER BY proc_time
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS watermark_at
+        SELECT event_id, org_id, occurred_at, co2e_kg, `scope`, category, source, attributes, kafka_partition,
+               kafka_offset, kafka_ts, proc_time,
+               TIMESTAMPADD(SECOND, -{settings.watermark_out_of_orderness_s}, MAX(occurred_at) OVER (
+                   PARTITION BY kafka_partition ORDER BY proc_time
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS watermark_at
         FROM {checked} WHERE reason IS NULL""")
     return t_env.sql_query(f"""
         SELECT event_id, org_id, occurred_at, co2e_kg, `scope`, category, source, attributes, kafka_partition, kafka_offset, kafka_ts, watermark_at
@@ -218,11 +221,11 @@ def register_tables(t_env: TableEnvironment, settings: Settings) -> None:
         table = f"emission_rollup_{grain}"
         flush_s = 1.0 if grain == "minute" else settings.coarse_rollup_flush_s
         t_env.create_temporary_table(table, postgres_upsert_sink(settings, table, schemas["rollup"], flush_s))
-    t_env.create_temporary_table("emission_event", postgres_upsert_sink(settings, "emission_event", schemas["event"]))
-    t_env.create_temporary_table(
-        "emission_late_event", postgres_upsert_sink(settings, "emission_late_event", schemas["late"]))
-    t_env.create_temporary_table(
-        "emission_dead_letter", postgres_upsert_sink(settings, "emission_dead_letter", schemas["dead_letter_table"]))
+    # Raw events, late events and dead letters are each written once (keyed by event id or Kafka offset)
+    for table, schema in (("emission_event", "event"), ("emission_late_event", "late"),
+                          ("emission_dead_letter", "dead_letter_table")):
+        t_env.create_temporary_table(
+            table, postgres_upsert_sink(settings, table, schemas[schema], insert_first=True))
     dead_letter_topic_schema = (
         Schema.new_builder().column("kafka_topic", DataTypes.STRING()).column("kafka_partition", DataTypes.INT())
         .column("kafka_offset", DataTypes.BIGINT()).column("kafka_timestamp", DataTypes.TIMESTAMP(3))

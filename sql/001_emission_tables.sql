@@ -55,10 +55,11 @@ BEGIN
                 co2e_kg_min  numeric(18,6) NOT NULL,
                 co2e_kg_max  numeric(18,6) NOT NULL,
                 updated_at   timestamptz   NOT NULL DEFAULT now(),
-                PRIMARY KEY (org_id, scope, category, window_start)
+                -- Key order (org, time, series): one index serves the upsert's conflict check and the
+                -- read API's "one org, a time range" series in its default order (sql/004 migrates
+                -- tables created with the older (org_id, scope, category, window_start) order).
+                PRIMARY KEY (org_id, window_start, scope, category)
             )$f$, grain);
-        EXECUTE format('CREATE INDEX IF NOT EXISTS emission_rollup_%1$s_org_time_idx
-                        ON emission_rollup_%1$s (org_id, window_start)', grain);
         EXECUTE format('CREATE INDEX IF NOT EXISTS emission_rollup_%1$s_time_idx
                         ON emission_rollup_%1$s (window_start)', grain);
         -- Rows are rewritten as their window fills up: 30 % free space per page lets PostgreSQL update

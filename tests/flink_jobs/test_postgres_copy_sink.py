@@ -1,7 +1,8 @@
 """The jobs' ``postgres-copy`` sink (flink_jobs/java/src/carbonstream/postgres) on a local Flink job
 writing into the test stack's PostgreSQL: every supported type round-trips exactly, text survives
 COPY's special characters, the newest row per key wins, existing rows are overwritten, and a
-DELETE change removes its row."""
+DELETE change removes its row; with ``insert_first`` (straight COPY into the table) a flush that
+meets existing keys (a replay) still lands whole, as an upsert."""
 from __future__ import annotations
 
 import glob
@@ -62,7 +63,7 @@ def table(stack: Profile):
         cur.execute(f"DROP TABLE {name}")
 
 
-def _write(stack: Profile, table: str, changes: list[tuple[RowKind, tuple]]) -> None:
+def _write(stack: Profile, table: str, changes: list[tuple[RowKind, tuple]], insert_first: bool = False) -> None:
     """Runs a bounded local job: the changes (as a changelog) into ``table`` through the sink.
 
     Datetimes travel as UTC wall time; ``at_instant`` becomes a TIMESTAMP_LTZ in SQL (session zone UTC).
@@ -86,7 +87,8 @@ def _write(stack: Profile, table: str, changes: list[tuple[RowKind, tuple]]) -> 
     stream = env.from_collection(rows, type_info=Types.ROW_NAMED(names, types))
     source = t_env.from_changelog_stream(stream)
     t_env.create_temporary_table("probe_sink", postgres_upsert_sink(
-        Settings(database_url=stack.database_url), table, _schema(), flush_interval_s=60, max_buffered_rows=2))
+        Settings(database_url=stack.database_url), table, _schema(), flush_interval_s=60, max_buffered_rows=2,
+        insert_first=insert_first))
     t_env.execute_sql(f"""
         INSERT INTO probe_sink SELECT org_id, seq, note, `scope`, big, CAST(co2e_kg AS DECIMAL(18, 6)),
             CAST(total_kg AS DECIMAL(24, 6)), CAST(at_utc AS TIMESTAMP(3)), CAST(at_instant AS TIMESTAMP_LTZ(3)),
@@ -125,16 +127,33 @@ def test_every_type_round_trips_and_the_newest_change_per_key_wins(stack: Profil
     assert rows[("org-b", 1)][:3] == ("second", 2, 2)
 
 
-def test_a_later_flush_overwrites_existing_rows_and_a_delete_removes_its_row(stack: Profile, table: str):
-    at = datetime(2026, 1, 1)
-    instant = datetime(2026, 1, 1, tzinfo=timezone.utc)
+def _row(org: str, seq: int, note: str) -> tuple:
+    return (org, seq, note, 1, 1, Decimal("1"), Decimal("1"), datetime(2026, 1, 1),
+            datetime(2026, 1, 1, tzinfo=timezone.utc), True, 1.0, None)
 
-    def row(org: str, seq: int, note: str) -> tuple:
-        return (org, seq, note, 1, 1, Decimal("1"), Decimal("1"), at, instant, True, 1.0, None)
 
+@pytest.mark.parametrize("insert_first", [False, True], ids=["upsert", "insert-first"])
+def test_a_later_flush_overwrites_existing_rows_and_a_delete_removes_its_row(stack: Profile, table: str,
+                                                                            insert_first: bool):
+    row = _row
     _write(stack, table, [(RowKind.INSERT, row("org-a", 1, "kept")), (RowKind.INSERT, row("org-a", 2, "old")),
-                          (RowKind.INSERT, row("org-a", 3, "doomed"))])
-    _write(stack, table, [(RowKind.UPDATE_AFTER, row("org-a", 2, "new")), (RowKind.DELETE, row("org-a", 3, "doomed"))])
+                          (RowKind.INSERT, row("org-a", 3, "doomed"))], insert_first)
+    _write(stack, table, [(RowKind.UPDATE_AFTER, row("org-a", 2, "new")), (RowKind.DELETE, row("org-a", 3, "doomed"))],
+           insert_first)
 
     assert {key: values[0] for key, values in _read(stack, table).items()} == {("org-a", 1): "kept",
                                                                                 ("org-a", 2): "new"}
+
+
+def test_insert_first_lands_a_replayed_flush_whole_as_an_upsert(stack: Profile, table: str):
+    """A replay after a restore re-sends rows PostgreSQL already has, mixed with new ones (max-rows 2:
+    each flush below holds one existing and one new key): the straight COPY meets the existing key,
+    rolls back, and the flush is written as an upsert; nothing is lost or duplicated."""
+    _write(stack, table, [(RowKind.INSERT, _row("org-a", 1, "one")), (RowKind.INSERT, _row("org-a", 2, "two"))],
+           insert_first=True)
+    _write(stack, table, [(RowKind.INSERT, _row("org-a", 2, "two again")), (RowKind.INSERT, _row("org-a", 3, "three")),
+                          (RowKind.INSERT, _row("org-a", 1, "one again")), (RowKind.INSERT, _row("org-a", 4, "four"))],
+           insert_first=True)
+
+    assert {key: values[0] for key, values in _read(stack, table).items()} == {
+        ("org-a", 1): "one again", ("org-a", 2): "two again", ("org-a", 3): "three", ("org-a", 4): "four"}

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
+import org.apache.flink.table.data.DecimalData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.table.types.DataType;
@@ -27,7 +28,14 @@ final class CopyTable implements Serializable {
     private static final String STAGE = "copy_stage";
     private static final String DELETED = "copy_stage_deleted";
     private static final long MILLIS_PER_DAY = 86_400_000L;
-    private static final int[] POWERS_OF_TEN = {1, 10, 100, 1_000, 10_000, 100_000};
+    private static final char[] DIGIT_PAIRS = new char[200];  // "00" "01" ... "99"
+
+    static {
+        for (int i = 0; i < 100; i++) {
+            DIGIT_PAIRS[2 * i] = (char) ('0' + i / 10);
+            DIGIT_PAIRS[2 * i + 1] = (char) ('0' + i % 10);
+        }
+    }
 
     private final String name;
     private final List<LogicalType> types;
@@ -36,9 +44,12 @@ final class CopyTable implements Serializable {
     private final boolean keyIsLeading;  // the key columns are the first columns, in order
     private final List<String> createStageSql;
     private final String copySql;
+    private final String copyIntoTableSql;
     private final String copyDeletedSql;
     private final String upsertSql;
     private final String deleteSql;
+    private transient long lastEpochDay;  // appendUtc's cache: the last day written and its text
+    private transient String lastDateText;
 
     CopyTable(String name, List<String> columns, List<DataType> dataTypes, List<String> keyColumns) {
         this.name = name;
@@ -60,6 +71,7 @@ final class CopyTable implements Serializable {
                 "CREATE TEMP TABLE IF NOT EXISTS " + DELETED + " ON COMMIT DELETE ROWS AS SELECT "
                         + columnList(keyColumns) + " FROM " + name + " WITH NO DATA");
         this.copySql = "COPY " + STAGE + " (" + columnList(columns) + ") FROM STDIN";
+        this.copyIntoTableSql = "COPY " + name + " (" + columnList(columns) + ") FROM STDIN";
         this.copyDeletedSql = "COPY " + DELETED + " (" + columnList(keyColumns) + ") FROM STDIN";
         // A staged row whose key exists overwrites the existing row's other columns.
         this.upsertSql = "INSERT INTO " + name + " (" + columnList(columns) + ") SELECT " + columnList(columns)
@@ -79,6 +91,11 @@ final class CopyTable implements Serializable {
         return copySql;
     }
 
+    /** COPY straight into the table (the insert-first path: fails on an existing key). */
+    String copyIntoTableSql() {
+        return copyIntoTableSql;
+    }
+
     String copyDeletedSql() {
         return copyDeletedSql;
     }
@@ -91,18 +108,8 @@ final class CopyTable implements Serializable {
         return deleteSql;
     }
 
-    /**
-     * The row's primary key fields as COPY text, tab-separated, no newline (unique per key: escaped
-     * text holds no raw tab). {@code line} is the row's {@link #line}, or null.
-     */
-    String key(RowData row, String line) {
-        if (line != null && keyIsLeading) {  // the line begins with the key: cut it there
-            int end = -1;
-            for (int k = 0; k < keyIndexes.length; k++) {
-                end = line.indexOf('\t', end + 1);
-            }
-            return line.substring(0, end < 0 ? line.length() - 1 : end);
-        }
+    /** The row's primary key fields as COPY text, tab-separated (unique per key: escaped text holds no raw tab). */
+    String key(RowData row) {
         StringBuilder text = new StringBuilder(64);
         for (int k = 0; k < keyIndexes.length; k++) {
             if (k > 0) {
@@ -111,6 +118,22 @@ final class CopyTable implements Serializable {
             appendField(text, row, keyIndexes[k]);
         }
         return text.toString();
+    }
+
+    /** The same key taken from the row's {@link #line}: its key fields, found between the line's tabs. */
+    String key(String line) {
+        String fields = line.substring(0, line.length() - 1);  // without the newline
+        if (keyIsLeading) {  // the line begins with the key: cut it there
+            int end = -1;
+            for (int k = 0; k < keyIndexes.length && (end = fields.indexOf('\t', end + 1)) >= 0; k++) {
+                if (k == keyIndexes.length - 1) {
+                    return fields.substring(0, end);
+                }
+            }
+            return fields;
+        }
+        String[] values = fields.split("\t", -1);
+        return IntStream.of(keyIndexes).mapToObj(k -> values[k]).collect(Collectors.joining("\t"));
     }
 
     /** The row as one COPY text line, newline included. */
@@ -142,38 +165,77 @@ final class CopyTable implements Serializable {
             case TIMESTAMP_WITH_LOCAL_TIME_ZONE:
                 text.append(((TimestampData) value).toInstant());
                 break;
-            default:  // BOOLEAN, integers, FLOAT, DOUBLE, DECIMAL (DecimalData prints plain notation)
+            case DECIMAL:
+                appendDecimal(text, (DecimalData) value);
+                break;
+            default:  // BOOLEAN, integers, FLOAT, DOUBLE
                 text.append(value);
         }
     }
 
-    /** {@code yyyy-MM-dd HH:mm:ss.SSS[SSSSSS]+00}, digit by digit (LocalDateTime.toString cost ~1/3 of a line). */
-    static void appendUtc(StringBuilder text, TimestampData timestamp) {
+    /**
+     * {@code yyyy-MM-dd HH:mm:ss.SSS[SSSSSS]+00}: the date text is kept for the last day written (rows
+     * of one flush mostly share a few days), the time of day written digit pair by digit pair
+     * (java.time's formatting cost ~1/3 of a line, dividing digit by digit ~5 % of the TaskManager).
+     */
+    private void appendUtc(StringBuilder text, TimestampData timestamp) {
         long millis = timestamp.getMillisecond();
-        LocalDate date = LocalDate.ofEpochDay(Math.floorDiv(millis, MILLIS_PER_DAY));
-        if (date.getYear() < 0 || date.getYear() > 9999) {
-            text.append(timestamp.toLocalDateTime()).append("+00");
-            return;
+        long epochDay = Math.floorDiv(millis, MILLIS_PER_DAY);
+        if (epochDay != lastEpochDay || lastDateText == null) {
+            LocalDate date = LocalDate.ofEpochDay(epochDay);
+            if (date.getYear() < 0 || date.getYear() > 9999) {
+                text.append(timestamp.toLocalDateTime()).append("+00");
+                return;
+            }
+            lastEpochDay = epochDay;
+            lastDateText = date + " ";
         }
-        long millisOfDay = Math.floorMod(millis, MILLIS_PER_DAY);
-        appendDigits(text, date.getYear(), 4).append('-');
-        appendDigits(text, date.getMonthValue(), 2).append('-');
-        appendDigits(text, date.getDayOfMonth(), 2).append(' ');
-        appendDigits(text, (int) (millisOfDay / 3_600_000), 2).append(':');
-        appendDigits(text, (int) (millisOfDay / 60_000 % 60), 2).append(':');
-        appendDigits(text, (int) (millisOfDay / 1000 % 60), 2).append('.');
-        appendDigits(text, (int) (millisOfDay % 1000), 3);
-        if (timestamp.getNanoOfMillisecond() != 0) {
-            appendDigits(text, timestamp.getNanoOfMillisecond(), 6);
+        int millisOfDay = (int) Math.floorMod(millis, MILLIS_PER_DAY);
+        text.append(lastDateText);
+        appendPair(text, millisOfDay / 3_600_000).append(':');
+        appendPair(text, millisOfDay / 60_000 % 60).append(':');
+        appendPair(text, millisOfDay / 1000 % 60).append('.');
+        int millisOfSecond = millisOfDay % 1000;
+        text.append((char) ('0' + millisOfSecond / 100));
+        appendPair(text, millisOfSecond % 100);
+        int nanos = timestamp.getNanoOfMillisecond();
+        if (nanos != 0) {
+            appendPair(text, nanos / 10_000);
+            appendPair(text, nanos / 100 % 100);
+            appendPair(text, nanos % 100);
         }
         text.append("+00");
     }
 
-    private static StringBuilder appendDigits(StringBuilder text, int value, int width) {
-        for (int divisor = POWERS_OF_TEN[width - 1]; divisor > 0; divisor /= 10) {
-            text.append((char) ('0' + value / divisor % 10));
+    /** Two digits of a number 0-99. */
+    private static StringBuilder appendPair(StringBuilder text, int value) {
+        return text.append(DIGIT_PAIRS, 2 * value, 2);
+    }
+
+    /**
+     * A DECIMAL in plain notation. Compact values (precision at most 18: single events' kg CO2e) from
+     * their unscaled long, without a BigDecimal; wider ones (sums) through BigDecimal.
+     */
+    private static void appendDecimal(StringBuilder text, DecimalData decimal) {
+        if (!decimal.isCompact() || decimal.scale() == 0) {
+            text.append(decimal.toBigDecimal().toPlainString());
+            return;
         }
-        return text;
+        long unscaled = decimal.toUnscaledLong();
+        if (unscaled < 0) {
+            text.append('-');
+        }
+        String digits = Long.toString(Math.abs(unscaled));  // |unscaled| < 10^18: no overflow
+        int integerDigits = digits.length() - decimal.scale();
+        if (integerDigits > 0) {
+            text.append(digits, 0, integerDigits).append('.').append(digits, integerDigits, digits.length());
+        } else {
+            text.append("0.");
+            for (int i = integerDigits; i < 0; i++) {
+                text.append('0');
+            }
+            text.append(digits);
+        }
     }
 
     static void appendEscaped(StringBuilder text, String value) {

@@ -5,7 +5,9 @@ import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -39,8 +41,11 @@ final class CopyUpsertSink implements Sink<RowData> {
     }
 
     /** How the writers connect, buffer and retry (the factory's options). */
-    record Options(Connection connection, int maxRows, long intervalMs, int maxRetries) implements Serializable {
+    record Options(Connection connection, int maxRows, long intervalMs, int maxRetries, boolean insertFirst)
+            implements Serializable {
     }
+
+    private static final String UNIQUE_VIOLATION = "23505";
 
     private final CopyTable table;
     private final Options options;
@@ -58,8 +63,10 @@ final class CopyUpsertSink implements Sink<RowData> {
     /**
      * Buffers the newest change per key (a COPY line, or {@link #DELETED}); {@link #flush} (periodic
      * timer, full buffer, checkpoint, end of input) writes them in one transaction: deleted keys and
-     * rows COPYed into the staging tables, then one DELETE and one upsert.
-     * A failed flush is rolled back and retried on a fresh connection; after {@code maxRetries} the
+     * rows COPYed into the staging tables, then one DELETE and one upsert. With {@code insertFirst},
+     * INSERT rows are kept as a plain list while no other change arrives (no key is computed: an
+     * append-only table's flush needs none) and COPYed straight into the table; a flush that meets an
+     * existing key is keyed after all and written as the upsert. A failed flush is rolled back and retried on a fresh connection; after {@code maxRetries} the
      * error fails the job, which restarts from its last checkpoint.
      */
     private final class Writer implements SinkWriter<RowData> {
@@ -68,6 +75,7 @@ final class CopyUpsertSink implements Sink<RowData> {
         private static final String DELETED = "";  // a deleted key; a line is never empty (it ends with a newline)
 
         private final Map<String, String> linesByKey = new HashMap<>();
+        private final List<String> insertedLines = new ArrayList<>();  // insertFirst: INSERTs not yet keyed
         private final ProcessingTimeService timers;
         private java.sql.Connection db;
 
@@ -79,13 +87,18 @@ final class CopyUpsertSink implements Sink<RowData> {
         @Override
         public void write(RowData row, Context context) throws IOException, InterruptedException {
             // formatted now: the row object may be reused
-            if (row.getRowKind() == RowKind.DELETE) {
-                linesByKey.put(table.key(row, null), DELETED);
+            if (options.insertFirst() && row.getRowKind() == RowKind.INSERT && linesByKey.isEmpty()) {
+                insertedLines.add(table.line(row));
             } else {
-                String line = table.line(row);
-                linesByKey.put(table.key(row, line), line);
+                keyInsertedLines();
+                if (row.getRowKind() == RowKind.DELETE) {
+                    linesByKey.put(table.key(row), DELETED);
+                } else {
+                    String line = table.line(row);
+                    linesByKey.put(table.key(line), line);
+                }
             }
-            if (linesByKey.size() >= options.maxRows()) {
+            if (linesByKey.size() + insertedLines.size() >= options.maxRows()) {
                 flushBuffer();
             }
         }
@@ -107,20 +120,30 @@ final class CopyUpsertSink implements Sink<RowData> {
             });
         }
 
+        /** The plain list of INSERT lines into the keyed buffer, in arrival order (a later line for a key wins). */
+        private void keyInsertedLines() {
+            for (String line : insertedLines) {
+                linesByKey.put(table.key(line), line);
+            }
+            insertedLines.clear();
+        }
+
         private void flushBuffer() throws IOException, InterruptedException {
-            if (linesByKey.isEmpty()) {
+            if (linesByKey.isEmpty() && insertedLines.isEmpty()) {
                 return;
             }
             for (int attempt = 0; ; attempt++) {
                 try {
                     writeBuffer();
                     linesByKey.clear();
+                    insertedLines.clear();
                     return;
                 } catch (SQLException e) {
                     closeConnection();
                     if (attempt >= options.maxRetries()) {
-                        throw new IOException("postgres-copy " + table.name() + ": writing " + linesByKey.size()
-                                + " rows failed " + (attempt + 1) + " times", e);
+                        throw new IOException("postgres-copy " + table.name() + ": writing "
+                                + (linesByKey.size() + insertedLines.size()) + " rows failed " + (attempt + 1)
+                                + " times", e);
                     }
                     Thread.sleep(1000L * (attempt + 1));
                 }
@@ -137,6 +160,12 @@ final class CopyUpsertSink implements Sink<RowData> {
                     }
                 }
                 db.commit();
+            }
+            if (!insertedLines.isEmpty()) {  // insertFirst, and only INSERTs since the last flush
+                if (insertedAll()) {
+                    return;
+                }
+                keyInsertedLines();
             }
             StringBuilder deletedKeys = new StringBuilder();
             boolean upserts = copyLines(deletedKeys);
@@ -155,6 +184,33 @@ final class CopyUpsertSink implements Sink<RowData> {
                 }
             }
             db.commit();
+        }
+
+        /** COPY the INSERT lines straight into the table and commit; false (rolled back) if a key already existed. */
+        private boolean insertedAll() throws SQLException {
+            CopyIn copy = db.unwrap(PGConnection.class).getCopyAPI().copyIn(table.copyIntoTableSql());
+            StringBuilder chunk = new StringBuilder(CHUNK_BYTES + 1024);
+            try {
+                for (String line : insertedLines) {
+                    chunk.append(line);
+                    if (chunk.length() >= CHUNK_BYTES) {
+                        send(copy, chunk);
+                    }
+                }
+                send(copy, chunk);
+                copy.endCopy();
+            } catch (SQLException e) {
+                if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                    throw e;
+                }
+                if (copy.isActive()) {
+                    copy.cancelCopy();
+                }
+                db.rollback();
+                return false;
+            }
+            db.commit();
+            return true;
         }
 
         /**

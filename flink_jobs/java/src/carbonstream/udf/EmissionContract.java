@@ -2,12 +2,10 @@ package carbonstream.udf;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.Iterator;
 import java.util.List;
@@ -236,17 +234,47 @@ final class EmissionContract {
         return node != null && node.isTextual() ? node.textValue() : null;
     }
 
-    /** RFC 3339 with offset → UTC, truncated to milliseconds; null unless it names a real instant. */
+    /**
+     * RFC 3339 with offset → UTC, truncated to milliseconds; null unless it names a real instant.
+     * {@link #RFC3339} checks the shape, so the fields are read by position (java.time's formatter
+     * was ~30 % of the contract's time); LocalDateTime and ZoneOffset refuse what does not exist
+     * (February 30, hour 24, second 60, offsets beyond ±18:00), as the formatter did.
+     */
     static LocalDateTime utcMillis(String text) {
         if (text == null || !RFC3339.matcher(text).matches()) {
             return null;
         }
+        int offsetAt = 19;
+        int nanos = 0;
+        if (text.charAt(offsetAt) == '.') {
+            int digits = 0;
+            for (offsetAt = 20; text.charAt(offsetAt) >= '0' && text.charAt(offsetAt) <= '9'; offsetAt++, digits++) {
+                nanos = nanos * 10 + (text.charAt(offsetAt) - '0');
+            }
+            nanos *= (int) Math.pow(10, 9 - digits);
+        }
         try {
-            OffsetDateTime moment = OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
-            return LocalDateTime.ofInstant(moment.toInstant().truncatedTo(ChronoUnit.MILLIS), ZoneOffset.UTC);
-        } catch (DateTimeParseException e) {
+            ZoneOffset offset = ZoneOffset.UTC;
+            if (text.charAt(offsetAt) != 'Z') {
+                int sign = text.charAt(offsetAt) == '-' ? -1 : 1;
+                offset = ZoneOffset.ofHoursMinutes(sign * number(text, offsetAt + 1, 2),
+                        sign * number(text, offsetAt + 4, 2));
+            }
+            LocalDateTime local = LocalDateTime.of(number(text, 0, 4), number(text, 5, 2), number(text, 8, 2),
+                    number(text, 11, 2), number(text, 14, 2), number(text, 17, 2), nanos);
+            return local.minusSeconds(offset.getTotalSeconds()).truncatedTo(ChronoUnit.MILLIS);
+        } catch (DateTimeException e) {
             return null;
         }
+    }
+
+    /** The decimal number written by {@code length} ASCII digits at {@code from}. */
+    private static int number(String text, int from, int length) {
+        int value = 0;
+        for (int i = from; i < from + length; i++) {
+            value = value * 10 + (text.charAt(i) - '0');
+        }
+        return value;
     }
 
     /**
