@@ -58,7 +58,7 @@ taskmanager:
   memory: {{process: {{size: 4096m}}, managed: {{fraction: 0.3}}}}
 rest: {{address: localhost, bind-address: localhost, port: {profile.flink_rest_port}}}
 parallelism: {{default: 1}}
-state: {{backend: {{type: rocksdb, incremental: true, rocksdb: {{use-bloom-filter: true}}}}}}
+state: {{backend: {{type: rocksdb, incremental: true, rocksdb: {{use-bloom-filter: true, compression: {{per: {{level: NO_COMPRESSION}}}}}}}}}}
 execution:
   checkpointing:
     dir: file://{base / 'checkpoints'}
