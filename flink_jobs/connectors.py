@@ -74,7 +74,8 @@ def kafka_source(settings: Settings, topic: str, group_id: str, schema: Schema) 
 
 
 def postgres_upsert_sink(settings: Settings, table: str, schema: Schema, flush_interval_s: float = 1.0,
-                         max_buffered_rows: int = 20_000, insert_first: bool = False) -> TableDescriptor:
+                         max_buffered_rows: int = 20_000, insert_first: bool = False,
+                         max_retries: int = 5) -> TableDescriptor:
     """An upsert sink on the schema's primary key: the jobs' ``postgres-copy`` connector (flink_jobs/java).
 
     It buffers rows, keeping the newest per key, and writes them every ``flush_interval_s``, at
@@ -85,7 +86,8 @@ def postgres_upsert_sink(settings: Settings, table: str, schema: Schema, flush_i
 
     ``insert_first`` is for tables whose rows are each written once (raw events, dead letters): a flush
     is COPYed straight into the table, and rewritten as the upsert only if a key already exists (a
-    replay after a restore).
+    replay after a restore). A flush runs on the sink's own thread while the task goes on; a checkpoint
+    waits for it. A failed flush is retried ``max_retries`` times on a fresh connection, then fails the job.
     """
     builder = TableDescriptor.for_connector("postgres-copy").schema(schema).option("table-name", table)
     for key, value in postgres_connection_options(settings.database_url).items():
@@ -93,7 +95,7 @@ def postgres_upsert_sink(settings: Settings, table: str, schema: Schema, flush_i
     return (
         builder.option("sink.buffer-flush.max-rows", str(max_buffered_rows))
         .option("sink.buffer-flush.interval", f"{int(flush_interval_s * 1000)}ms")
-        .option("sink.max-retries", "5")
+        .option("sink.max-retries", str(max_retries))
         .option("sink.insert-first", str(insert_first).lower())
         .build()
     )

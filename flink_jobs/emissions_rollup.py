@@ -9,7 +9,8 @@ Reads ``emissions.v1`` as raw strings and, per record:
    for bad data.
 2. **Deduplicates** on ``event_id`` (keep the first copy, processing-time ROW_NUMBER), with state
    kept for the correction horizon + 1 day (``table.exec.state.ttl``).
-3. **Stores** each accepted event once in ``emission_event`` (upsert on ``event_id``).
+3. **Stores** each accepted event once in ``emission_event`` (COPYed straight in; written as an upsert
+   on ``event_id`` only when a replay after a restore meets rows already there).
 4. **Rolls up** per (org_id, scope, category) and UTC minute, hour, day and calendar month:
    ``event_count``, ``co2e_kg_sum`` = Σ co2e_kg [kg CO2e, exact DECIMAL], ``co2e_kg_min``,
    ``co2e_kg_max``, upserted on (org_id, scope, category, window_start).

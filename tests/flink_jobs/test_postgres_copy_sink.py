@@ -2,7 +2,8 @@
 writing into the test stack's PostgreSQL: every supported type round-trips exactly, text survives
 COPY's special characters, the newest row per key wins, existing rows are overwritten, and a
 DELETE change removes its row; with ``insert_first`` (straight COPY into the table) a flush that
-meets existing keys (a replay) still lands whole, as an upsert."""
+meets existing keys (a replay) still lands whole, as an upsert; a flush PostgreSQL refuses fails the
+job (flushes run on the sink's own thread: the failure must still reach the task)."""
 from __future__ import annotations
 
 import glob
@@ -63,7 +64,8 @@ def table(stack: Profile):
         cur.execute(f"DROP TABLE {name}")
 
 
-def _write(stack: Profile, table: str, changes: list[tuple[RowKind, tuple]], insert_first: bool = False) -> None:
+def _write(stack: Profile, table: str, changes: list[tuple[RowKind, tuple]], insert_first: bool = False,
+           max_retries: int = 5) -> None:
     """Runs a bounded local job: the changes (as a changelog) into ``table`` through the sink.
 
     Datetimes travel as UTC wall time; ``at_instant`` becomes a TIMESTAMP_LTZ in SQL (session zone UTC).
@@ -88,7 +90,7 @@ def _write(stack: Profile, table: str, changes: list[tuple[RowKind, tuple]], ins
     source = t_env.from_changelog_stream(stream)
     t_env.create_temporary_table("probe_sink", postgres_upsert_sink(
         Settings(database_url=stack.database_url), table, _schema(), flush_interval_s=60, max_buffered_rows=2,
-        insert_first=insert_first))
+        insert_first=insert_first, max_retries=max_retries))
     t_env.execute_sql(f"""
         INSERT INTO probe_sink SELECT org_id, seq, note, `scope`, big, CAST(co2e_kg AS DECIMAL(18, 6)),
             CAST(total_kg AS DECIMAL(24, 6)), CAST(at_utc AS TIMESTAMP(3)), CAST(at_instant AS TIMESTAMP_LTZ(3)),
@@ -157,3 +159,17 @@ def test_insert_first_lands_a_replayed_flush_whole_as_an_upsert(stack: Profile, 
 
     assert {key: values[0] for key, values in _read(stack, table).items()} == {
         ("org-a", 1): "one again", ("org-a", 2): "two again", ("org-a", 3): "three", ("org-a", 4): "four"}
+
+
+def test_a_flush_postgresql_refuses_fails_the_job_and_commits_nothing_of_it(stack: Profile, table: str):
+    with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
+        cur.execute(f"ALTER TABLE {table} ADD CHECK (co2e_kg >= 0)")
+    refused = ("org-a", 2, "negative", 1, 1, Decimal("-1"), Decimal("1"), datetime(2026, 1, 1),
+               datetime(2026, 1, 1, tzinfo=timezone.utc), True, 1.0, None)
+
+    with pytest.raises(Exception) as failure:  # py4j's error wrapping the job's failure
+        _write(stack, table, [(RowKind.INSERT, _row("org-a", 1, "fine")), (RowKind.INSERT, refused)],
+               insert_first=True, max_retries=0)
+
+    assert f"postgres-copy {table}: writing 2 rows failed 1 times" in str(failure.value)
+    assert _read(stack, table) == {}

@@ -10,6 +10,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import org.apache.flink.api.common.operators.ProcessingTimeService;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -61,96 +65,111 @@ final class CopyUpsertSink implements Sink<RowData> {
     }
 
     /**
-     * Buffers the newest change per key (a COPY line, or {@link #DELETED}); {@link #flush} (periodic
-     * timer, full buffer, checkpoint, end of input) writes them in one transaction: deleted keys and
-     * rows COPYed into the staging tables, then one DELETE and one upsert. With {@code insertFirst},
-     * INSERT rows are kept as a plain list while no other change arrives (no key is computed: an
-     * append-only table's flush needs none) and COPYed straight into the table; a flush that meets an
-     * existing key is keyed after all and written as the upsert. A failed flush is rolled back and retried on a fresh connection; after {@code maxRetries} the
-     * error fails the job, which restarts from its last checkpoint.
+     * Buffers the newest change per key (a COPY line, or {@link #DELETED}). A flush (periodic timer,
+     * full buffer, checkpoint, end of input) hands the buffer to the writer's own thread, which writes
+     * it in one transaction while the task goes on filling a new buffer; at most one flush is in
+     * flight, and a checkpoint or the end of input waits for it, so every change before a checkpoint
+     * is in PostgreSQL when the checkpoint completes. A flush writes deleted keys and rows COPYed into
+     * the staging tables, then one DELETE and one upsert. With {@code insertFirst}, INSERT rows are
+     * kept as a plain list while no other change arrives (an append-only table's flush needs no key)
+     * and COPYed straight into the table; a flush that meets an existing key is keyed after all and
+     * written as the upsert. A failed flush is rolled back and retried on a fresh connection; after
+     * {@code maxRetries} the error fails the job, which restarts from its last checkpoint.
      */
     private final class Writer implements SinkWriter<RowData> {
 
         private static final int CHUNK_BYTES = 1 << 16;
         private static final String DELETED = "";  // a deleted key; a line is never empty (it ends with a newline)
 
-        private final Map<String, String> linesByKey = new HashMap<>();
-        private final List<String> insertedLines = new ArrayList<>();  // insertFirst: INSERTs not yet keyed
         private final ProcessingTimeService timers;
-        private java.sql.Connection db;
+        private final ExecutorService flusher;
+        private Buffer buffer = new Buffer();
+        private Future<?> inFlight;
+        private java.sql.Connection db;  // used by the flusher thread only
 
         Writer(ProcessingTimeService timers) {
             this.timers = timers;
+            this.flusher = Executors.newSingleThreadExecutor(task -> {
+                Thread thread = new Thread(task, "postgres-copy " + table.name());
+                thread.setDaemon(true);
+                return thread;
+            });
             scheduleFlush();
         }
 
         @Override
         public void write(RowData row, Context context) throws IOException, InterruptedException {
-            // formatted now: the row object may be reused
-            if (options.insertFirst() && row.getRowKind() == RowKind.INSERT && linesByKey.isEmpty()) {
-                insertedLines.add(table.line(row));
-            } else {
-                keyInsertedLines();
-                if (row.getRowKind() == RowKind.DELETE) {
-                    linesByKey.put(table.key(row), DELETED);
-                } else {
-                    String line = table.line(row);
-                    linesByKey.put(table.key(line), line);
-                }
-            }
-            if (linesByKey.size() + insertedLines.size() >= options.maxRows()) {
-                flushBuffer();
+            buffer.add(row);  // formatted now: the row object may be reused
+            if (buffer.size() >= options.maxRows()) {
+                startFlush();
             }
         }
 
         @Override
         public void flush(boolean endOfInput) throws IOException, InterruptedException {
-            flushBuffer();
+            startFlush();
+            awaitFlush();
         }
 
         @Override
         public void close() throws Exception {
+            flusher.shutdownNow();
+            flusher.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
             closeConnection();
         }
 
         private void scheduleFlush() {
             timers.registerTimer(timers.getCurrentProcessingTime() + options.intervalMs(), time -> {
-                flushBuffer();
+                startFlush();
                 scheduleFlush();
             });
         }
 
-        /** The plain list of INSERT lines into the keyed buffer, in arrival order (a later line for a key wins). */
-        private void keyInsertedLines() {
-            for (String line : insertedLines) {
-                linesByKey.put(table.key(line), line);
-            }
-            insertedLines.clear();
-        }
-
-        private void flushBuffer() throws IOException, InterruptedException {
-            if (linesByKey.isEmpty() && insertedLines.isEmpty()) {
+        /** Hands the buffer to the flusher thread (after the previous flush has finished). */
+        private void startFlush() throws IOException, InterruptedException {
+            awaitFlush();
+            if (buffer.size() == 0) {
                 return;
             }
+            Buffer full = buffer;
+            buffer = new Buffer();
+            inFlight = flusher.submit(() -> {
+                writeWithRetries(full);
+                return null;
+            });
+        }
+
+        /** Waits for the flush in flight, if any; its failure fails the task here. */
+        private void awaitFlush() throws IOException, InterruptedException {
+            if (inFlight == null) {
+                return;
+            }
+            try {
+                inFlight.get();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            } finally {
+                inFlight = null;
+            }
+        }
+
+        private void writeWithRetries(Buffer full) throws IOException, InterruptedException {
             for (int attempt = 0; ; attempt++) {
                 try {
-                    writeBuffer();
-                    linesByKey.clear();
-                    insertedLines.clear();
+                    writeBuffer(full);
                     return;
                 } catch (SQLException e) {
                     closeConnection();
                     if (attempt >= options.maxRetries()) {
-                        throw new IOException("postgres-copy " + table.name() + ": writing "
-                                + (linesByKey.size() + insertedLines.size()) + " rows failed " + (attempt + 1)
-                                + " times", e);
+                        throw new IOException("postgres-copy " + table.name() + ": writing " + full.size()
+                                + " rows failed " + (attempt + 1) + " times", e);
                     }
                     Thread.sleep(1000L * (attempt + 1));
                 }
             }
         }
 
-        private void writeBuffer() throws SQLException {
+        private void writeBuffer(Buffer full) throws SQLException {
             if (db == null) {
                 db = options.connection().open();
                 db.setAutoCommit(false);
@@ -161,14 +180,14 @@ final class CopyUpsertSink implements Sink<RowData> {
                 }
                 db.commit();
             }
-            if (!insertedLines.isEmpty()) {  // insertFirst, and only INSERTs since the last flush
-                if (insertedAll()) {
+            if (!full.insertedLines.isEmpty()) {  // insertFirst, and only INSERTs in this buffer
+                if (insertedAll(full.insertedLines)) {
                     return;
                 }
-                keyInsertedLines();
+                full.keyInsertedLines();
             }
             StringBuilder deletedKeys = new StringBuilder();
-            boolean upserts = copyLines(deletedKeys);
+            boolean upserts = copyLines(full.linesByKey, deletedKeys);
             boolean deletes = deletedKeys.length() > 0;
             if (deletes) {
                 CopyIn copy = db.unwrap(PGConnection.class).getCopyAPI().copyIn(table.copyDeletedSql());
@@ -187,11 +206,11 @@ final class CopyUpsertSink implements Sink<RowData> {
         }
 
         /** COPY the INSERT lines straight into the table and commit; false (rolled back) if a key already existed. */
-        private boolean insertedAll() throws SQLException {
+        private boolean insertedAll(List<String> lines) throws SQLException {
             CopyIn copy = db.unwrap(PGConnection.class).getCopyAPI().copyIn(table.copyIntoTableSql());
             StringBuilder chunk = new StringBuilder(CHUNK_BYTES + 1024);
             try {
-                for (String line : insertedLines) {
+                for (String line : lines) {
                     chunk.append(line);
                     if (chunk.length() >= CHUNK_BYTES) {
                         send(copy, chunk);
@@ -214,11 +233,11 @@ final class CopyUpsertSink implements Sink<RowData> {
         }
 
         /**
-         * One pass over the buffer: the rows COPYed into the staging table in chunks, the keys of
+         * One pass over the keyed lines: the rows COPYed into the staging table in chunks, the keys of
          * deleted rows collected as COPY lines into {@code deletedKeys}; false if no row was COPYed.
          * (On an error the caller drops the connection, which ends an unfinished COPY.)
          */
-        private boolean copyLines(StringBuilder deletedKeys) throws SQLException {
+        private boolean copyLines(Map<String, String> linesByKey, StringBuilder deletedKeys) throws SQLException {
             CopyIn copy = null;
             StringBuilder chunk = new StringBuilder(CHUNK_BYTES + 1024);
             for (Map.Entry<String, String> entry : linesByKey.entrySet()) {
@@ -256,6 +275,39 @@ final class CopyUpsertSink implements Sink<RowData> {
                     // the connection is being replaced or the job is closing; nothing to save
                 }
                 db = null;
+            }
+        }
+
+        /** The changes since the last flush: newest line per key, or (insertFirst) INSERT lines not yet keyed. */
+        private final class Buffer {
+
+            private final Map<String, String> linesByKey = new HashMap<>();
+            private final List<String> insertedLines = new ArrayList<>();
+
+            void add(RowData row) {
+                if (options.insertFirst() && row.getRowKind() == RowKind.INSERT && linesByKey.isEmpty()) {
+                    insertedLines.add(table.line(row));
+                    return;
+                }
+                keyInsertedLines();
+                if (row.getRowKind() == RowKind.DELETE) {
+                    linesByKey.put(table.key(row), DELETED);
+                } else {
+                    String line = table.line(row);
+                    linesByKey.put(table.key(line), line);
+                }
+            }
+
+            int size() {
+                return linesByKey.size() + insertedLines.size();
+            }
+
+            /** The plain list of INSERT lines into the keyed map, in arrival order (a later line for a key wins). */
+            void keyInsertedLines() {
+                for (String line : insertedLines) {
+                    linesByKey.put(table.key(line), line);
+                }
+                insertedLines.clear();
             }
         }
     }
