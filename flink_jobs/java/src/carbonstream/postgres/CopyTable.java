@@ -209,7 +209,7 @@ final class CopyTable implements Serializable {
 
     /** Two digits of a number 0-99. */
     private static StringBuilder appendPair(StringBuilder text, int value) {
-        return text.append(DIGIT_PAIRS, 2 * value, 2);
+        return text.append(DIGIT_PAIRS[2 * value]).append(DIGIT_PAIRS[2 * value + 1]);
     }
 
     /**
@@ -238,8 +238,18 @@ final class CopyTable implements Serializable {
         }
     }
 
+    /** The text with COPY's special characters escaped; a text without any (the usual case) is copied whole. */
     static void appendEscaped(StringBuilder text, String value) {
-        for (int i = 0; i < value.length(); i++) {
+        int plain = 0;
+        while (plain < value.length() && !isSpecial(value.charAt(plain))) {
+            plain++;
+        }
+        if (plain == value.length()) {
+            text.append(value);
+            return;
+        }
+        text.append(value, 0, plain);
+        for (int i = plain; i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
                 case '\\': text.append("\\\\"); break;
@@ -250,6 +260,10 @@ final class CopyTable implements Serializable {
                 default: text.append(c);
             }
         }
+    }
+
+    private static boolean isSpecial(char c) {
+        return c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\0';
     }
 
     private static void requireSupported(LogicalType type) {

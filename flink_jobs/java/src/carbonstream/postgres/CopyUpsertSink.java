@@ -83,7 +83,7 @@ final class CopyUpsertSink implements Sink<RowData> {
 
         private final ProcessingTimeService timers;
         private final ExecutorService flusher;
-        private Buffer buffer = new Buffer();
+        private Buffer buffer = new Buffer(16);
         private Future<?> inFlight;
         private java.sql.Connection db;  // used by the flusher thread only
 
@@ -132,7 +132,7 @@ final class CopyUpsertSink implements Sink<RowData> {
                 return;
             }
             Buffer full = buffer;
-            buffer = new Buffer();
+            buffer = new Buffer(full.size());  // sized like the last one: no rehashing while it fills
             inFlight = flusher.submit(() -> {
                 writeWithRetries(full);
                 return null;
@@ -281,8 +281,14 @@ final class CopyUpsertSink implements Sink<RowData> {
         /** The changes since the last flush: newest line per key, or (insertFirst) INSERT lines not yet keyed. */
         private final class Buffer {
 
-            private final Map<String, String> linesByKey = new HashMap<>();
-            private final List<String> insertedLines = new ArrayList<>();
+            private final Map<String, String> linesByKey;
+            private final List<String> insertedLines;
+
+            Buffer(int expectedRows) {
+                boolean listed = options.insertFirst();
+                linesByKey = new HashMap<>(listed ? 16 : Math.max(16, expectedRows * 4 / 3 + 1));
+                insertedLines = new ArrayList<>(listed ? Math.max(16, expectedRows) : 0);
+            }
 
             void add(RowData row) {
                 if (options.insertFirst() && row.getRowKind() == RowKind.INSERT && linesByKey.isEmpty()) {
