@@ -23,6 +23,10 @@ from stack.profile import REPO
 log = logging.getLogger("bench")
 # Limits first (Kafka), ingest before the pipeline resets the topic, reads last (on the pipeline's rows).
 ORDER = ["kafka", "ingest", "pipeline", "freshness", "read_api"]
+# Measured with no Flink job running: a job left by an earlier run (the pipeline bench leaves its job
+# running) would consume the ingest bench's events and compete for the same cores.
+WITHOUT_JOBS = {"kafka", "ingest"}
+JOB = "emissions_rollup"
 
 
 def discover() -> list[str]:
@@ -63,6 +67,8 @@ def main() -> None:
     names = [n for n in discover() if not args.only or n in args.only]
     if not args.no_up:
         _stack("up", "--no-jobs", "--no-producer")
+    if WITHOUT_JOBS & set(names):
+        _stack("jobs", "cancel", JOB)
     started, load_before = time.time(), loadavg()
     runs = {name: run_module(name, args.timeout) for name in names}
     summary = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),

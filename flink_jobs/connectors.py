@@ -21,6 +21,11 @@ def configure_streaming(t_env: TableEnvironment, settings: Settings, job_name: s
     Object reuse lets chained operators pass rows without copying them (the SQL operators do not
     keep references to their input); measured on the pipeline bench: ~25 % less TaskManager CPU.
 
+    Mini-batches of up to 1 s / 20,000 rows: the dedup and aggregates touch state once per key per
+    batch, and a day or month row changed many times in a batch is emitted once. Measured against
+    500 ms / 5,000: TaskManager 73 -> 66 CPU-µs per event on the pipeline bench; freshness (minute row
+    final) p95 0.62 s, whole window p95 1.57 s.
+
     State TTL (``table.exec.state.ttl``) = correction horizon + 1 day: dedup keys and aggregate
     rows live that long after their last update, so any event within the horizon still finds
     its duplicate and corrects its window exactly once.
@@ -36,8 +41,8 @@ def configure_streaming(t_env: TableEnvironment, settings: Settings, job_name: s
         "table.exec.state.ttl": f"{settings.state_ttl_days} d",
         "table.exec.source.idle-timeout": f"{settings.source_idle_timeout_s} s",
         "table.exec.mini-batch.enabled": "true",
-        "table.exec.mini-batch.allow-latency": "500 ms",
-        "table.exec.mini-batch.size": "5000",
+        "table.exec.mini-batch.allow-latency": "1000 ms",
+        "table.exec.mini-batch.size": "20000",
         "table.exec.sink.upsert-materialize": "NONE",
         "pipeline.object-reuse": "true",
     }.items():
