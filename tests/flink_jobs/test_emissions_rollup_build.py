@@ -63,7 +63,8 @@ def _occurred_at(t_env: TableEnvironment, texts: list[str]) -> dict[str, datetim
 
 def test_occurred_at_parses_to_the_same_utc_instant_as_python(t_env: TableEnvironment) -> None:
     texts = ["2026-11-23T10:00:00Z", "2026-11-23T10:00:00.1+01:00", "2026-11-23T23:59:59.999-05:30",
-             "2026-11-23T10:00:00.123456789Z", "2024-02-29T00:30:00+14:00", "2026-03-29T01:30:00.5+02:00"]
+             "2026-11-23T10:00:00.123456789Z", "2024-02-29T00:30:00+14:00", "2026-03-29T01:30:00.5+02:00",
+             "2026-01-01T00:10:00+18:00", "2026-11-22T23:59:59.9999-00:30", "2026-11-23T10:00:00.000001+00:00"]
     parsed = _occurred_at(t_env, texts)
     for text in texts:
         assert parsed[text] == parse_rfc3339(text).replace(tzinfo=None), text
@@ -71,7 +72,8 @@ def test_occurred_at_parses_to_the_same_utc_instant_as_python(t_env: TableEnviro
 
 def test_occurred_at_that_is_not_an_rfc3339_instant_is_refused(t_env: TableEnvironment) -> None:
     texts = ["2026-02-30T10:00:00Z", "2026-11-23 10:00:00Z", "2026-11-23T10:00:00", "yesterday",
-             "2026-11-23T25:00:00Z", "2026-11-23T10:00:00+0100", "2026-11-23T10:00:60Z", "2026-11-23T10:00:00+19:00"]
+             "2026-11-23T25:00:00Z", "2026-11-23T10:00:00+0100", "2026-11-23T10:00:60Z", "2026-11-23T10:00:00+19:00",
+             "2026-11-23T10:00:00+05:60", "2026-11-23T10:60:00Z", "2026-13-01T10:00:00Z", "2026-11-23T10:00:00.Z"]
     assert _occurred_at(t_env, texts) == {text: None for text in texts}
 
 
