@@ -76,7 +76,7 @@ def start(profile: Profile) -> None:
         logfile.touch()
         shutil.chown(logfile, "postgres")
     options = (f"-p {profile.postgres_port} -k {sock} -c listen_addresses=localhost "
-               "-c max_connections=200 -c shared_buffers=512MB -c TimeZone=UTC")
+               "-c max_connections=200 -c shared_buffers=512MB -c max_wal_size=4GB -c TimeZone=UTC")
     log.info("==> [postgres] starting on :%s", profile.postgres_port)
     run(_as_postgres([str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(logfile), "-w", "start"]))
     wait_until(lambda: port_open(profile.postgres_port), "PostgreSQL", 60)
