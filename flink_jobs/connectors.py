@@ -24,7 +24,7 @@ def configure_streaming(t_env: TableEnvironment, settings: Settings, job_name: s
     Mini-batches of up to 1 s / 20,000 rows: the dedup and aggregates touch state once per key per
     batch, and a day or month row changed many times in a batch is emitted once. Measured against
     500 ms / 5,000: TaskManager 73 -> 66 CPU-µs per event on the pipeline bench; freshness (minute row
-    final) p95 0.62 s, whole window p95 1.57 s.
+    final) p95 0.62-2.02 s, whole window p95 1.57-2.28 s over three runs (target 3 s; 1.11 s with 500 ms).
 
     State TTL (``table.exec.state.ttl``) = correction horizon + 1 day: dedup keys and aggregate
     rows live that long after their last update, so any event within the horizon still finds
