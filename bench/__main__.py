@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bench.common import PROFILE_ENV, RESULTS, bench_profile, loadavg, write_result
 from bench.summary import summarise, table
+from stack.jobs import JOBS
 from stack.profile import REPO
 
 log = logging.getLogger("bench")
@@ -26,7 +27,6 @@ ORDER = ["kafka", "ingest", "pipeline", "freshness", "read_api"]
 # Measured with no Flink job running: a job left by an earlier run (the pipeline bench leaves its job
 # running) would consume the ingest bench's events and compete for the same cores.
 WITHOUT_JOBS = {"kafka", "ingest"}
-JOB = "emissions_rollup"
 
 
 def discover() -> list[str]:
@@ -68,7 +68,8 @@ def main() -> None:
     if not args.no_up:
         _stack("up", "--no-jobs", "--no-producer")
     if WITHOUT_JOBS & set(names):
-        _stack("jobs", "cancel", JOB)
+        for job in JOBS:
+            _stack("jobs", "cancel", job)
     started, load_before = time.time(), loadavg()
     runs = {name: run_module(name, args.timeout) for name in names}
     summary = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),

@@ -122,17 +122,18 @@ final class CopyTable implements Serializable {
 
     /** The same key taken from the row's {@link #line}: its key fields, found between the line's tabs. */
     String key(String line) {
-        String fields = line.substring(0, line.length() - 1);  // without the newline
-        if (keyIsLeading) {  // the line begins with the key: cut it there
+        int lineEnd = line.length() - 1;  // before the newline
+        if (keyIsLeading) {  // the line begins with the key: cut it at the tab after the last key field
             int end = -1;
-            for (int k = 0; k < keyIndexes.length && (end = fields.indexOf('\t', end + 1)) >= 0; k++) {
-                if (k == keyIndexes.length - 1) {
-                    return fields.substring(0, end);
+            for (int k = 0; k < keyIndexes.length; k++) {
+                end = line.indexOf('\t', end + 1);
+                if (end < 0) {
+                    return line.substring(0, lineEnd);  // every column is a key column
                 }
             }
-            return fields;
+            return line.substring(0, end);
         }
-        String[] values = fields.split("\t", -1);
+        String[] values = line.substring(0, lineEnd).split("\t", -1);
         return IntStream.of(keyIndexes).mapToObj(k -> values[k]).collect(Collectors.joining("\t"));
     }
 

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.api.common.operators.ProcessingTimeService;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -114,7 +115,7 @@ final class CopyUpsertSink implements Sink<RowData> {
         @Override
         public void close() throws Exception {
             flusher.shutdownNow();
-            flusher.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            flusher.awaitTermination(10, TimeUnit.SECONDS);
             closeConnection();
         }
 

@@ -246,12 +246,13 @@ final class EmissionContract {
         }
         int offsetAt = 19;
         int nanos = 0;
-        if (text.charAt(offsetAt) == '.') {
-            int digits = 0;
-            for (offsetAt = 20; text.charAt(offsetAt) >= '0' && text.charAt(offsetAt) <= '9'; offsetAt++, digits++) {
+        if (text.charAt(offsetAt) == '.') {  // 1-9 fraction digits, scaled to nanoseconds
+            for (offsetAt = 20; text.charAt(offsetAt) >= '0' && text.charAt(offsetAt) <= '9'; offsetAt++) {
                 nanos = nanos * 10 + (text.charAt(offsetAt) - '0');
             }
-            nanos *= (int) Math.pow(10, 9 - digits);
+            for (int digits = offsetAt - 20; digits < 9; digits++) {
+                nanos *= 10;
+            }
         }
         try {
             ZoneOffset offset = ZoneOffset.UTC;
