@@ -12,15 +12,15 @@ Reads ``emissions.v1`` as raw strings and, per record:
 3. **Stores** each accepted event once in ``emission_event`` (COPYed straight in; written as an upsert
    on ``event_id`` only when a replay after a restore meets rows already there).
 4. **Rolls up** per (org_id, scope, category) and UTC minute, hour, day and calendar month:
-   ``event_count``, ``co2e_kg_sum`` = Σ co2e_kg [kg CO2e, exact DECIMAL], ``co2e_kg_min``,
-   ``co2e_kg_max``, upserted on (org_id, scope, category, window_start).
+   ``event_count``, ``co2e_kg_sum`` = Σ co2e_kg [kg CO2e, exact NUMERIC], ``co2e_kg_min``,
+   ``co2e_kg_max``. The job keeps no aggregate state: each event is a change to its four rows, and
+   the rollup sinks (``postgres_delta_sink``) merge each flush's changes per row in memory and add
+   them to PostgreSQL (``event_count = event_count + n``, sums added, ``LEAST``/``GREATEST``).
 
-Late data mechanism: the rollups are *continuous* GROUP BY aggregations on the window start
-(``FLOOR(occurred_at TO MINUTE)`` …), not watermark-closed TUMBLE windows. Each window's state is
-kept for the horizon (state TTL), so an event arriving after its window "closed" updates that
-window's aggregate and the upsert sink overwrites the PostgreSQL row in place: every accepted event
-is counted exactly once, however late, up to the horizon (older events are refused by the ingest
-API and dead-lettered here).
+Late data mechanism: a late event is one more change to rows that already exist, so it is added to
+them in place whenever it arrives: every accepted event is counted exactly once, however late (events
+older than the correction horizon are refused by the ingest API and dead-lettered here, so
+deduplication state, kept for the horizon, covers every event that can still arrive).
 
 Lateness: the source declares event time ``occurred_at`` with a bounded-out-of-orderness watermark
 and an idle-partition timeout (the dashboard shows its progress). Whether an event is *late* is
@@ -31,9 +31,12 @@ it depends on partition interleaving, and with mini-batching it sees processing-
 markers). Late events are written to ``emission_late_event`` with how late they were and the keys
 of the rows they corrected.
 
-Exactly-once on failure: Kafka offsets and all operator state are checkpointed together; after a
-restore, replayed records recompute the same aggregate values and the upserts overwrite rows
-with identical values (idempotent).
+Exactly-once on failure: Kafka offsets and the operator state (dedup, the OVER aggregate, each
+delta sink's last flush number) are checkpointed together. Raw events, late events and dead letters
+are upserts: a replay rewrites the same rows. The rollups' additions are not idempotent, so each
+flush is also recorded in ``copy_sink_ledger`` in the same transaction; a restored job first
+subtracts the flushes its checkpoint does not cover (their events are replayed), and a completed
+checkpoint deletes the flushes it covers (flink_jobs/java/.../DeltaLedger.java).
 """
 from __future__ import annotations
 
@@ -42,7 +45,8 @@ from pyflink.table import DataTypes, EnvironmentSettings, Schema, Table, TableEn
 from carbon_stream.events import CATEGORY_PATTERN, CO2E_KG_MAX, ORG_ID_PATTERN, UUID_PATTERN
 from carbon_stream.settings import Settings, get_settings
 from carbon_stream.topics import EMISSIONS, EMISSIONS_DEAD_LETTER
-from flink_jobs.connectors import configure_streaming, postgres_upsert_sink, kafka_json_sink, kafka_source
+from flink_jobs.connectors import (configure_streaming, kafka_json_sink, kafka_source, postgres_delta_sink,
+                                   postgres_upsert_sink)
 
 JOB_NAME = "emissions_rollup"
 INPUT_TOPICS = (EMISSIONS.name,)
@@ -142,16 +146,15 @@ def build_dead_letters(t_env: TableEnvironment, checked: Table) -> Table:
 
 
 def build_rollup(t_env: TableEnvironment, accepted: Table, grain: str) -> Table:
-    """Continuous aggregate per (org_id, scope, category, UTC ``grain`` start), kg CO2e."""
+    """Each accepted event as its change to the (org_id, scope, category, UTC ``grain`` start) row:
+    one event, its kg CO2e as sum, min and max. The delta sink adds them up (see register_tables)."""
+    window_start = f"FLOOR(occurred_at TO {grain.upper()})"
     return t_env.sql_query(f"""
-        SELECT org_id, `scope`, category, window_start, {GRAINS[grain]} AS window_end,
-               event_count, co2e_kg_sum, co2e_kg_min, co2e_kg_max
-        FROM (
-            SELECT org_id, `scope`, category, FLOOR(occurred_at TO {grain.upper()}) AS window_start,
-                   COUNT(*) AS event_count, CAST(SUM(co2e_kg) AS DECIMAL(24, 6)) AS co2e_kg_sum,
-                   MIN(co2e_kg) AS co2e_kg_min, MAX(co2e_kg) AS co2e_kg_max
-            FROM {accepted}
-            GROUP BY org_id, `scope`, category, FLOOR(occurred_at TO {grain.upper()}))""")
+        SELECT org_id, `scope`, category, {window_start} AS window_start,
+               {GRAINS[grain].replace("window_start", window_start)} AS window_end,
+               CAST(1 AS BIGINT) AS event_count, co2e_kg AS co2e_kg_sum, co2e_kg AS co2e_kg_min,
+               co2e_kg AS co2e_kg_max
+        FROM {accepted}""")
 
 
 def build_late_events(t_env: TableEnvironment, accepted: Table) -> Table:
@@ -173,12 +176,12 @@ def _epoch_ms_sql(column: str) -> str:
 
 
 def _sink_schemas() -> dict[str, Schema]:
-    ts, kg, sum_kg = DataTypes.TIMESTAMP(3), DataTypes.DECIMAL(18, 6), DataTypes.DECIMAL(24, 6)
+    ts, kg = DataTypes.TIMESTAMP(3), DataTypes.DECIMAL(18, 6)
     rollup = (
         Schema.new_builder()
         .column("org_id", DataTypes.STRING().not_null()).column("scope", DataTypes.SMALLINT().not_null())
         .column("category", DataTypes.STRING().not_null()).column("window_start", ts.not_null())
-        .column("window_end", ts).column("event_count", DataTypes.BIGINT()).column("co2e_kg_sum", sum_kg)
+        .column("window_end", ts).column("event_count", DataTypes.BIGINT()).column("co2e_kg_sum", kg)
         .column("co2e_kg_min", kg).column("co2e_kg_max", kg)
         .primary_key("org_id", "scope", "category", "window_start").build()
     )
@@ -221,7 +224,9 @@ def register_tables(t_env: TableEnvironment, settings: Settings) -> None:
     for grain in GRAINS:
         table = f"emission_rollup_{grain}"
         flush_s = 1.0 if grain == "minute" else settings.coarse_rollup_flush_s
-        t_env.create_temporary_table(table, postgres_upsert_sink(settings, table, schemas["rollup"], flush_s))
+        t_env.create_temporary_table(table, postgres_delta_sink(
+            settings, table, schemas["rollup"], sums=("event_count", "co2e_kg_sum"), mins=("co2e_kg_min",),
+            maxes=("co2e_kg_max",), flush_interval_s=flush_s))
     # Raw events, late events and dead letters are each written once (keyed by event id or Kafka offset)
     for table, schema in (("emission_event", "event"), ("emission_late_event", "late"),
                           ("emission_dead_letter", "dead_letter_table")):

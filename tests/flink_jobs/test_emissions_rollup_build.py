@@ -159,7 +159,9 @@ def _api_accepts(payload: str) -> bool:
 
 
 @pytest.mark.parametrize("grain", ["minute", "hour", "day", "month"])
-def test_rollup_equals_python_aggregation(t_env: TableEnvironment, grain: str) -> None:
+def test_rollup_changes_add_up_to_python_aggregation(t_env: TableEnvironment, grain: str) -> None:
+    """build_rollup gives each event's change to its window row (the delta sink adds them up): merged
+    the same way here, they equal the rollups computed in Python, calendar-month windows included."""
     start = datetime(2026, 10, 31, 23, 58, 30, tzinfo=timezone.utc)
     events = [AcceptedEvent(f"e{i}", f"org{i % 2}", start + timedelta(seconds=37 * i), Decimal(i * 7 % 50) / 8,
                             1 + i % 3, "waste") for i in range(200)]
@@ -168,6 +170,13 @@ def test_rollup_equals_python_aggregation(t_env: TableEnvironment, grain: str) -
         f"TIMESTAMP '{e.occurred_at.replace(tzinfo=None).isoformat(sep=' ', timespec='milliseconds')}', "
         f"CAST({e.co2e_kg} AS DECIMAL(18, 6)))" for e in events)
     accepted = t_env.sql_query(f"SELECT * FROM (VALUES {values}) AS t(org_id, `scope`, category, occurred_at, co2e_kg)")
-    rows = _collect(build_rollup(t_env, accepted, grain))
-    got = {(r[0], r[1], r[2], r[3].replace(tzinfo=timezone.utc)): (r[5], r[6], r[7], r[8]) for r in rows}
-    assert got == expected_rollups(events, grain)
+    changes = _collect(build_rollup(t_env, accepted, grain))
+    assert len(changes) == len(events)
+    merged: dict[tuple, tuple] = {}
+    for org_id, scope, category, window_start, window_end, count, kg_sum, kg_min, kg_max in changes:
+        key = (org_id, scope, category, window_start.replace(tzinfo=timezone.utc))
+        assert window_end == window_start + {"minute": timedelta(minutes=1), "hour": timedelta(hours=1),
+                                             "day": timedelta(days=1)}.get(grain, window_end - window_start)
+        old = merged.get(key, (0, Decimal(0), kg_min, kg_max))
+        merged[key] = (old[0] + count, old[1] + kg_sum, min(old[2], kg_min), max(old[3], kg_max))
+    assert merged == expected_rollups(events, grain)

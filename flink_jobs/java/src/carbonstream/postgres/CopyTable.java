@@ -25,7 +25,7 @@ import org.apache.flink.table.types.logical.LogicalType;
 final class CopyTable implements Serializable {
 
     private static final long serialVersionUID = 1L;
-    private static final String STAGE = "copy_stage";
+    static final String STAGE = "copy_stage";
     private static final String DELETED = "copy_stage_deleted";
     private static final long MILLIS_PER_DAY = 86_400_000L;
     private static final char[] DIGIT_PAIRS = new char[200];  // "00" "01" ... "99"
@@ -48,11 +48,15 @@ final class CopyTable implements Serializable {
     private final String copyDeletedSql;
     private final String upsertSql;
     private final String deleteSql;
+    private final List<String> columns;
+    private final List<String> keyColumns;
     private transient long lastEpochDay;  // appendUtc's cache: the last day written and its text
     private transient String lastDateText;
 
     CopyTable(String name, List<String> columns, List<DataType> dataTypes, List<String> keyColumns) {
         this.name = name;
+        this.columns = List.copyOf(columns);
+        this.keyColumns = List.copyOf(keyColumns);
         this.types = dataTypes.stream().map(DataType::getLogicalType).collect(Collectors.toUnmodifiableList());
         types.forEach(CopyTable::requireSupported);
         this.getters = IntStream.range(0, types.size())
@@ -106,6 +110,68 @@ final class CopyTable implements Serializable {
 
     String deleteSql() {
         return deleteSql;
+    }
+
+    LogicalType type(int index) {
+        return types.get(index);
+    }
+
+    /** The delta roles of the columns, from the names given for each role (every other column: OTHER). */
+    DeltaBuffer.Role[] deltaRoles(List<String> sums, List<String> mins, List<String> maxes) {
+        for (String column : concat(sums, mins, maxes)) {
+            if (!columns.contains(column) || keyColumns.contains(column)) {
+                throw new IllegalArgumentException("postgres-copy " + name + ": delta column " + column
+                        + " must be a non-key column of the table");
+            }
+        }
+        return columns.stream().map(c -> sums.contains(c) ? DeltaBuffer.Role.SUM : mins.contains(c)
+                ? DeltaBuffer.Role.MIN : maxes.contains(c) ? DeltaBuffer.Role.MAX : DeltaBuffer.Role.OTHER)
+                .toArray(DeltaBuffer.Role[]::new);
+    }
+
+    /** Staged delta rows applied: sums added, min/max kept, other columns overwritten. */
+    String deltaUpsertSql(DeltaBuffer.Role[] roles) {
+        List<String> sets = IntStream.range(0, columns.size()).filter(i -> !keyColumns.contains(columns.get(i)))
+                .mapToObj(i -> {
+                    String c = quote(columns.get(i));
+                    return switch (roles[i]) {
+                        case SUM -> c + " = t." + c + " + EXCLUDED." + c;
+                        case MIN -> c + " = LEAST(t." + c + ", EXCLUDED." + c + ")";
+                        case MAX -> c + " = GREATEST(t." + c + ", EXCLUDED." + c + ")";
+                        default -> c + " = EXCLUDED." + c;
+                    };
+                }).collect(Collectors.toList());
+        return "INSERT INTO " + name + " AS t (" + columnList(columns) + ") SELECT " + columnList(columns) + " FROM "
+                + STAGE + " ON CONFLICT (" + columnList(keyColumns) + ") DO UPDATE SET " + String.join(", ", sets);
+    }
+
+    /**
+     * Staged delta rows taken back: their sums subtracted, then rows whose sums are all 0 deleted
+     * (rows that only those deltas had created). Min and max are left: they are idempotent, and the
+     * replay that follows a revert applies the same values again.
+     */
+    List<String> revertSql(DeltaBuffer.Role[] roles) {
+        List<String> sums = IntStream.range(0, columns.size()).filter(i -> roles[i] == DeltaBuffer.Role.SUM)
+                .mapToObj(i -> quote(columns.get(i))).collect(Collectors.toList());
+        String keyMatch = keyColumns.stream().map(k -> "t." + quote(k) + " = s." + quote(k))
+                .collect(Collectors.joining(" AND "));
+        return List.of(
+                "UPDATE " + name + " AS t SET " + sums.stream().map(c -> c + " = t." + c + " - s." + c)
+                        .collect(Collectors.joining(", ")) + " FROM " + STAGE + " s WHERE " + keyMatch,
+                "DELETE FROM " + name + " AS t USING " + STAGE + " s WHERE " + keyMatch + " AND "
+                        + sums.stream().map(c -> "t." + c + " = 0").collect(Collectors.joining(" AND ")));
+    }
+
+    /** One field as COPY text. */
+    String fieldText(RowData row, int index) {
+        StringBuilder text = new StringBuilder(32);
+        appendField(text, row, index);
+        return text.toString();
+    }
+
+    @SafeVarargs
+    private static List<String> concat(List<String>... lists) {
+        return java.util.Arrays.stream(lists).flatMap(List::stream).collect(Collectors.toList());
     }
 
     /** The row's primary key fields as COPY text, tab-separated (unique per key: escaped text holds no raw tab). */

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,17 +18,28 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.api.common.operators.ProcessingTimeService;
+import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
+import org.apache.flink.api.connector.sink2.Committer;
+import org.apache.flink.api.connector.sink2.CommitterInitContext;
 import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
+import org.apache.flink.api.connector.sink2.SupportsCommitter;
+import org.apache.flink.api.connector.sink2.SupportsWriterState;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.types.RowKind;
 import org.postgresql.Driver;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 
-/** The runtime side of {@link PostgresCopySinkFactory}: one writer (and one connection) per subtask. */
-final class CopyUpsertSink implements Sink<RowData> {
+/**
+ * The runtime side of {@link PostgresCopySinkFactory}: one writer (and one connection) per subtask.
+ * Delta sinks keep their last flush's number as writer state and prune {@link DeltaLedger} from
+ * the committer; upsert sinks have no state and nothing to commit.
+ */
+final class CopyUpsertSink implements Sink<RowData>, SupportsWriterState<RowData, DeltaLedger.FlushedUpTo>,
+        SupportsCommitter<DeltaLedger.FlushedUpTo> {
 
     private static final long serialVersionUID = 1L;
 
@@ -45,12 +57,23 @@ final class CopyUpsertSink implements Sink<RowData> {
         }
     }
 
-    /** How the writers connect, buffer and retry (the factory's options). */
-    record Options(Connection connection, int maxRows, long intervalMs, int maxRetries, boolean insertFirst)
-            implements Serializable {
+    /**
+     * How the writers connect, buffer and retry (the factory's options). Non-empty delta columns make
+     * a delta sink: rows are merged per key and added to the table's rows ({@link DeltaBuffer}).
+     */
+    record Options(Connection connection, int maxRows, long intervalMs, int maxRetries, boolean insertFirst,
+            List<String> deltaSums, List<String> deltaMins, List<String> deltaMaxes) implements Serializable {
+        boolean delta() {
+            return !deltaSums.isEmpty();
+        }
     }
 
     private static final String UNIQUE_VIOLATION = "23505";
+
+    /** A step against PostgreSQL (run on the flusher thread). */
+    private interface SqlStep {
+        void run() throws SQLException;
+    }
 
     private final CopyTable table;
     private final Options options;
@@ -61,8 +84,31 @@ final class CopyUpsertSink implements Sink<RowData> {
     }
 
     @Override
-    public SinkWriter<RowData> createWriter(WriterInitContext context) {
-        return new Writer(context.getProcessingTimeService());
+    public Writer createWriter(WriterInitContext context) {
+        return new Writer(context, null);
+    }
+
+    @Override
+    public Writer restoreWriter(WriterInitContext context, Collection<DeltaLedger.FlushedUpTo> states) {
+        int subtask = context.getTaskInfo().getIndexOfThisSubtask();
+        Long restored = states.stream().filter(s -> s.subtask() == subtask && s.table().equals(table.name()))
+                .map(DeltaLedger.FlushedUpTo::flushSeq).max(Long::compare).orElse(null);
+        return new Writer(context, restored);
+    }
+
+    @Override
+    public SimpleVersionedSerializer<DeltaLedger.FlushedUpTo> getWriterStateSerializer() {
+        return new DeltaLedger.FlushedUpToSerializer();
+    }
+
+    @Override
+    public Committer<DeltaLedger.FlushedUpTo> createCommitter(CommitterInitContext context) {
+        return new DeltaLedger.Pruner(options.connection());
+    }
+
+    @Override
+    public SimpleVersionedSerializer<DeltaLedger.FlushedUpTo> getCommittableSerializer() {
+        return new DeltaLedger.FlushedUpToSerializer();
     }
 
     /**
@@ -77,33 +123,75 @@ final class CopyUpsertSink implements Sink<RowData> {
      * written as the upsert. A failed flush is rolled back and retried on a fresh connection; after
      * {@code maxRetries} the error fails the job, which restarts from its last checkpoint.
      */
-    private final class Writer implements SinkWriter<RowData> {
+    final class Writer implements StatefulSinkWriter<RowData, DeltaLedger.FlushedUpTo>,
+            CommittingSinkWriter<RowData, DeltaLedger.FlushedUpTo> {
 
         private static final int CHUNK_BYTES = 1 << 16;
         private static final String DELETED = "";  // a deleted key; a line is never empty (it ends with a newline)
 
         private final ProcessingTimeService timers;
         private final ExecutorService flusher;
+        private final int subtask;
+        private final DeltaBuffer.Role[] roles;  // delta sinks only
         private Buffer buffer = new Buffer(16);
+        private DeltaBuffer deltas;
+        private long flushSeq;  // the last delta flush written (delta sinks)
         private Future<?> inFlight;
         private java.sql.Connection db;  // used by the flusher thread only
 
-        Writer(ProcessingTimeService timers) {
-            this.timers = timers;
+        /** {@code restoredSeq}: a delta sink's last flush in the checkpoint it resumes from, or null. */
+        Writer(WriterInitContext context, Long restoredSeq) {
+            this.timers = context.getProcessingTimeService();
+            this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
             this.flusher = Executors.newSingleThreadExecutor(task -> {
                 Thread thread = new Thread(task, "postgres-copy " + table.name());
                 thread.setDaemon(true);
                 return thread;
             });
+            this.roles = options.delta()
+                    ? table.deltaRoles(options.deltaSums(), options.deltaMins(), options.deltaMaxes()) : null;
+            if (options.delta()) {
+                deltas = new DeltaBuffer(table, roles, 16);
+                inFlight = flusher.submit(() -> {  // before any flush: take back what the replay writes again
+                    withRetries("taking back the flushes after the checkpoint", () -> {
+                        openConnection();
+                        flushSeq = DeltaLedger.revertAfter(db, table, roles, subtask, restoredSeq);
+                        db.commit();
+                    });
+                    return null;
+                });
+            }
             scheduleFlush();
         }
 
         @Override
         public void write(RowData row, Context context) throws IOException, InterruptedException {
-            buffer.add(row);  // formatted now: the row object may be reused
-            if (buffer.size() >= options.maxRows()) {
+            int size;
+            if (deltas != null) {
+                if (row.getRowKind() != RowKind.INSERT) {
+                    throw new IOException("postgres-copy " + table.name() + ": a delta sink adds INSERT rows only, got "
+                            + row.getRowKind() + " (its input must be append-only)");
+                }
+                deltas.add(row);
+                size = deltas.size();
+            } else {
+                buffer.add(row);  // formatted now: the row object may be reused
+                size = buffer.size();
+            }
+            if (size >= options.maxRows()) {
                 startFlush();
             }
+        }
+
+        @Override
+        public List<DeltaLedger.FlushedUpTo> snapshotState(long checkpointId) {
+            return deltas == null ? List.of() : List.of(new DeltaLedger.FlushedUpTo(table.name(), subtask, flushSeq));
+        }
+
+        @Override
+        public Collection<DeltaLedger.FlushedUpTo> prepareCommit() {
+            return deltas == null || flushSeq <= 0 ? List.of()
+                    : List.of(new DeltaLedger.FlushedUpTo(table.name(), subtask, flushSeq));
         }
 
         @Override
@@ -129,6 +217,10 @@ final class CopyUpsertSink implements Sink<RowData> {
         /** Hands the buffer to the flusher thread (after the previous flush has finished). */
         private void startFlush() throws IOException, InterruptedException {
             awaitFlush();
+            if (deltas != null) {
+                startDeltaFlush();
+                return;
+            }
             if (buffer.size() == 0) {
                 return;
             }
@@ -138,6 +230,34 @@ final class CopyUpsertSink implements Sink<RowData> {
                 writeWithRetries(full);
                 return null;
             });
+        }
+
+        private void startDeltaFlush() {
+            if (deltas.size() == 0) {
+                return;
+            }
+            DeltaBuffer full = deltas;
+            deltas = new DeltaBuffer(table, roles, full.size());
+            inFlight = flusher.submit(() -> {
+                String lines = full.lines();
+                withRetries("writing " + full.size() + " delta rows", () -> writeDeltas(lines));
+                return null;
+            });
+        }
+
+        /** One transaction: the deltas added to the table, and recorded in the ledger under the next number. */
+        private void writeDeltas(String lines) throws SQLException {
+            openConnection();
+            CopyIn copy = db.unwrap(PGConnection.class).getCopyAPI().copyIn(table.copySql());
+            byte[] bytes = lines.getBytes(StandardCharsets.UTF_8);
+            copy.writeToCopy(bytes, 0, bytes.length);
+            copy.endCopy();
+            try (Statement statement = db.createStatement()) {
+                statement.executeUpdate(table.deltaUpsertSql(roles));
+            }
+            DeltaLedger.record(db, table.name(), subtask, flushSeq + 1, lines);
+            db.commit();
+            flushSeq++;
         }
 
         /** Waits for the flush in flight, if any; its failure fails the task here. */
@@ -155,22 +275,27 @@ final class CopyUpsertSink implements Sink<RowData> {
         }
 
         private void writeWithRetries(Buffer full) throws IOException, InterruptedException {
+            withRetries("writing " + full.size() + " rows", () -> writeBuffer(full));
+        }
+
+        /** One database step, retried on a fresh connection up to {@code maxRetries} times, then failed. */
+        private void withRetries(String what, SqlStep step) throws IOException, InterruptedException {
             for (int attempt = 0; ; attempt++) {
                 try {
-                    writeBuffer(full);
+                    step.run();
                     return;
                 } catch (SQLException e) {
                     closeConnection();
                     if (attempt >= options.maxRetries()) {
-                        throw new IOException("postgres-copy " + table.name() + ": writing " + full.size()
-                                + " rows failed " + (attempt + 1) + " times", e);
+                        throw new IOException("postgres-copy " + table.name() + ": " + what + " failed "
+                                + (attempt + 1) + " times", e);
                     }
                     Thread.sleep(1000L * (attempt + 1));
                 }
             }
         }
 
-        private void writeBuffer(Buffer full) throws SQLException {
+        private void openConnection() throws SQLException {
             if (db == null) {
                 db = options.connection().open();
                 db.setAutoCommit(false);
@@ -181,6 +306,10 @@ final class CopyUpsertSink implements Sink<RowData> {
                 }
                 db.commit();
             }
+        }
+
+        private void writeBuffer(Buffer full) throws SQLException {
+            openConnection();
             if (!full.insertedLines.isEmpty()) {  // insertFirst, and only INSERTs in this buffer
                 if (insertedAll(full.insertedLines)) {
                     return;

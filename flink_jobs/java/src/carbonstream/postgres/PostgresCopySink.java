@@ -15,7 +15,11 @@ final class PostgresCopySink implements DynamicTableSink {
         this.options = options;
     }
 
-    /** Upserts: INSERT and UPDATE_AFTER write the row, DELETE removes the row with its key. */
+    /**
+     * Upserts: INSERT and UPDATE_AFTER write the row, DELETE removes the row with its key. A delta sink
+     * accepts the same changelog for the planner's sake (after an OVER aggregate it cannot prove that a
+     * keep-first deduplication is append-only) but adds INSERT rows only: any other change fails the job.
+     */
     @Override
     public ChangelogMode getChangelogMode(ChangelogMode requestedMode) {
         return ChangelogMode.upsert();

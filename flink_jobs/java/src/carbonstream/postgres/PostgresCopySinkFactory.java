@@ -1,6 +1,7 @@
 package carbonstream.postgres;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 
 import org.apache.flink.configuration.ConfigOption;
@@ -28,6 +29,11 @@ import org.apache.flink.table.factories.FactoryUtil;
  * a flush COPYs straight into the table, skipping the staging table and the conflict check
  * (measured: PostgreSQL CPU per raw event row 9.2 -> 6.8 µs); a flush that meets an existing key
  * (unique violation, after a replay) is rolled back and written through the upsert instead.
+ *
+ * <p>{@code sink.delta.sum-columns} (with {@code sink.delta.min-columns}, {@code sink.delta.max-columns})
+ * makes a delta sink: its insert-only input rows are changes, merged per key within a flush and added
+ * to the table's rows (sums added, min/max kept), exactly once across failures through
+ * {@link DeltaLedger}.
  */
 public final class PostgresCopySinkFactory implements DynamicTableSinkFactory {
 
@@ -47,6 +53,14 @@ public final class PostgresCopySinkFactory implements DynamicTableSinkFactory {
                     + "straight into the table, and only when a key exists (a replay after a restore) roll "
                     + "back and write that flush as an upsert");
 
+    static final ConfigOption<List<String>> DELTA_SUMS = ConfigOptions.key("sink.delta.sum-columns").stringType()
+            .asList().defaultValues().withDescription("a delta sink: each row is a change to add, these columns "
+                    + "are summed (per key within a flush, then into the table's row); needs an insert-only input");
+    static final ConfigOption<List<String>> DELTA_MINS = ConfigOptions.key("sink.delta.min-columns").stringType()
+            .asList().defaultValues().withDescription("a delta sink's columns that keep the smallest value");
+    static final ConfigOption<List<String>> DELTA_MAXES = ConfigOptions.key("sink.delta.max-columns").stringType()
+            .asList().defaultValues().withDescription("a delta sink's columns that keep the largest value");
+
     @Override
     public String factoryIdentifier() {
         return "postgres-copy";
@@ -59,7 +73,7 @@ public final class PostgresCopySinkFactory implements DynamicTableSinkFactory {
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return Set.of(USERNAME, PASSWORD, MAX_ROWS, INTERVAL, MAX_RETRIES, INSERT_FIRST);
+        return Set.of(USERNAME, PASSWORD, MAX_ROWS, INTERVAL, MAX_RETRIES, INSERT_FIRST, DELTA_SUMS, DELTA_MINS, DELTA_MAXES);
     }
 
     @Override
@@ -75,6 +89,7 @@ public final class PostgresCopySinkFactory implements DynamicTableSinkFactory {
         CopyUpsertSink.Connection connection = new CopyUpsertSink.Connection(options.get(URL), options.get(USERNAME),
                 options.get(PASSWORD));
         return new PostgresCopySink(table, new CopyUpsertSink.Options(connection, options.get(MAX_ROWS),
-                options.get(INTERVAL).toMillis(), options.get(MAX_RETRIES), options.get(INSERT_FIRST)));
+                options.get(INTERVAL).toMillis(), options.get(MAX_RETRIES), options.get(INSERT_FIRST),
+                options.get(DELTA_SUMS), options.get(DELTA_MINS), options.get(DELTA_MAXES)));
     }
 }
