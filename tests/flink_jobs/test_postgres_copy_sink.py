@@ -230,16 +230,19 @@ def _read_deltas(stack: Profile, table: str) -> dict[str, tuple]:
         return {row[0]: row[1:] for row in cur.fetchall()}
 
 
-def _ledger(stack: Profile, table: str) -> list[int]:
+def _ledger(stack: Profile, table: str) -> list[tuple[int, bool]]:
+    """(flush number, emptied?) of the table's ledger rows: a completed checkpoint (here: the end of the
+    bounded job) deletes the flushes it covers but the last, which it empties as its mark."""
     with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT flush_seq FROM copy_sink_ledger WHERE table_name = %s ORDER BY 1", (table,))
-        return [row[0] for row in cur.fetchall()]
+        cur.execute("SELECT flush_seq, delta_lines = '' FROM copy_sink_ledger WHERE table_name = %s ORDER BY 1",
+                    (table,))
+        return cur.fetchall()
 
 
 def test_a_delta_sink_adds_each_change_to_its_row(stack: Profile, delta_table: str):
     """Sums added, min/max kept, within a flush and into rows already there, exactly (the twelve
-    largest masses the contract accepts sum past a long of micro-kg); the finished job's
-    checkpoint-less end commits, so its flushes leave the ledger."""
+    largest masses the contract accepts sum past a long of micro-kg); the finished job's end commits:
+    its flushes leave the ledger but the last one's empty mark (max-rows 2: 3 flushes)."""
     with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
         cur.execute(f"INSERT INTO {delta_table} VALUES ('org-a', %s, 5, 10, 1, 3, 'before')", (WINDOW,))
     big = Decimal("999999999999.999999")
@@ -252,7 +255,7 @@ def test_a_delta_sink_adds_each_change_to_its_row(stack: Profile, delta_table: s
         "org-a": (7, Decimal("14.750000"), Decimal("0.500000"), Decimal("4.250000")),
         "org-b": (1, Decimal("2.000000"), Decimal("2.000000"), Decimal("2.000000")),
         "org-c": (12, big * 12, big, big)}
-    assert _ledger(stack, delta_table) == []
+    assert _ledger(stack, delta_table) == [(3, True)]
 
 
 def test_a_delta_writer_without_state_takes_back_the_flushes_left_in_the_ledger(stack: Profile, delta_table: str):
@@ -270,4 +273,4 @@ def test_a_delta_writer_without_state_takes_back_the_flushes_left_in_the_ledger(
 
     assert _read_deltas(stack, delta_table) == {
         "org-a": (3, Decimal("6.000000"), Decimal("1.000000"), Decimal("3.000000"))}
-    assert _ledger(stack, delta_table) == []
+    assert _ledger(stack, delta_table) == [(1, True)]

@@ -16,6 +16,8 @@ import java.util.Collection;
 import java.util.List;
 
 import org.apache.flink.api.connector.sink2.Committer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -27,11 +29,14 @@ import org.postgresql.copy.CopyIn;
  * checkpoint first takes back (subtracts) the flushes numbered after it, because the job replays
  * their input; a writer started without state takes back every flush left in the ledger, because the
  * job then reads from the offsets Kafka committed at the last completed checkpoint. When a checkpoint
- * completes, the {@link Pruner} deletes the flushes it covers.
+ * completes, the {@link Pruner} deletes the flushes it covers but the last, which it empties: that
+ * mark makes a writer restored from an older checkpoint or savepoint refuse to start (the flushes
+ * in between can no longer be taken back).
  */
 final class DeltaLedger {
 
     private static final String TABLE = "copy_sink_ledger";
+    private static final Logger LOG = LoggerFactory.getLogger(DeltaLedger.class);
 
     private DeltaLedger() {
     }
@@ -59,6 +64,9 @@ final class DeltaLedger {
     static long revertAfter(Connection db, CopyTable table, DeltaBuffer.Role[] roles, int subtask, Long afterSeq)
             throws SQLException {
         long after = afterSeq == null ? Long.MIN_VALUE : afterSeq;
+        if (afterSeq != null) {
+            refuseIfCoveredLater(db, table.name(), subtask, afterSeq);
+        }
         List<String> flushes = new ArrayList<>();
         try (PreparedStatement select = db.prepareStatement("SELECT delta_lines FROM " + TABLE
                 + " WHERE table_name = ? AND subtask = ? AND flush_seq > ? ORDER BY flush_seq")) {
@@ -71,7 +79,14 @@ final class DeltaLedger {
                 }
             }
         }
+        if (!flushes.isEmpty()) {
+            LOG.info("postgres-copy {} subtask {}: taking back {} flushes after flush {} (their events are replayed)",
+                    table.name(), subtask, flushes.size(), afterSeq == null ? "none (no state)" : afterSeq);
+        }
         for (String lines : flushes) {
+            if (lines.isEmpty()) {
+                continue;  // the mark a completed checkpoint left: nothing to take back
+            }
             CopyIn copy = db.unwrap(PGConnection.class).getCopyAPI().copyIn(table.copySql());
             byte[] bytes = lines.getBytes(StandardCharsets.UTF_8);
             copy.writeToCopy(bytes, 0, bytes.length);
@@ -101,7 +116,35 @@ final class DeltaLedger {
         }
     }
 
-    /** Deletes the flushes a completed checkpoint covers (the committer of delta sinks). */
+    /**
+     * A writer restored from a checkpoint or savepoint older than the last completed checkpoint (e.g.
+     * resuming an old savepoint): the flushes in between were pruned and cannot be taken back, so
+     * its replay would count their events twice. Refused, pointing to {@code make rebuild}.
+     */
+    private static void refuseIfCoveredLater(Connection db, String table, int subtask, long afterSeq)
+            throws SQLException {
+        try (PreparedStatement marks = db.prepareStatement("SELECT MAX(flush_seq) FROM " + TABLE
+                + " WHERE table_name = ? AND subtask = ? AND flush_seq > ? AND delta_lines = ''")) {
+            marks.setString(1, table);
+            marks.setInt(2, subtask);
+            marks.setLong(3, afterSeq);
+            try (ResultSet rows = marks.executeQuery()) {
+                rows.next();
+                long covered = rows.getLong(1);
+                if (!rows.wasNull()) {
+                    throw new IllegalStateException("postgres-copy " + table + ": this job resumes from flush "
+                            + afterSeq + ", but a later checkpoint already covered flush " + covered
+                            + " (an older savepoint?): its rows cannot be taken back. Rebuild the tables instead "
+                            + "(make rebuild).");
+                }
+            }
+        }
+    }
+
+    /**
+     * Deletes the flushes a completed checkpoint covers (the committer of delta sinks), keeping the
+     * last one as an empty mark: a writer restored from an older state finds it and refuses.
+     */
     static final class Pruner implements Committer<FlushedUpTo> {
 
         private final CopyUpsertSink.Connection connection;
@@ -120,11 +163,15 @@ final class DeltaLedger {
                         db = connection.open();
                     }
                     try (PreparedStatement delete = db.prepareStatement("DELETE FROM " + TABLE
-                            + " WHERE table_name = ? AND subtask = ? AND flush_seq <= ?")) {
-                        delete.setString(1, done.table());
-                        delete.setInt(2, done.subtask());
-                        delete.setLong(3, done.flushSeq());
-                        delete.executeUpdate();
+                            + " WHERE table_name = ? AND subtask = ? AND flush_seq < ?");
+                         PreparedStatement mark = db.prepareStatement("UPDATE " + TABLE
+                            + " SET delta_lines = '' WHERE table_name = ? AND subtask = ? AND flush_seq = ?")) {
+                        for (PreparedStatement statement : List.of(delete, mark)) {
+                            statement.setString(1, done.table());
+                            statement.setInt(2, done.subtask());
+                            statement.setLong(3, done.flushSeq());
+                            statement.executeUpdate();
+                        }
                     }
                 } catch (SQLException e) {
                     close();
