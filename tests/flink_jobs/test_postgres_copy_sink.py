@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -54,14 +55,20 @@ def _schema() -> Schema:
             .primary_key("org_id", "seq").build())
 
 
-@pytest.fixture
-def table(stack: Profile):
-    name = f"copy_sink_probe_{uuid.uuid4().hex[:8]}"
+def _probe_table(stack: Profile, prefix: str, columns: str) -> Iterator[str]:
+    """A fresh table for one test, dropped after it with its ledger rows."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
-        cur.execute(f"CREATE TABLE {name} ({COLUMNS})")
+        cur.execute(f"CREATE TABLE {name} ({columns})")
     yield name
     with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
         cur.execute(f"DROP TABLE {name}")
+        cur.execute("DELETE FROM copy_sink_ledger WHERE table_name = %s", (name,))
+
+
+@pytest.fixture
+def table(stack: Profile) -> Iterator[str]:
+    yield from _probe_table(stack, "copy_sink_probe", COLUMNS)
 
 
 def _write(stack: Profile, table: str, changes: list[tuple[RowKind, tuple]], insert_first: bool = False,
@@ -189,14 +196,8 @@ WINDOW_TEXT = "2026-01-01 09:00:00.000+00"  # the same as COPY text
 
 
 @pytest.fixture
-def delta_table(stack: Profile):
-    name = f"copy_sink_delta_probe_{uuid.uuid4().hex[:8]}"
-    with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
-        cur.execute(f"CREATE TABLE {name} ({DELTA_COLUMNS})")
-    yield name
-    with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
-        cur.execute(f"DROP TABLE {name}")
-        cur.execute("DELETE FROM copy_sink_ledger WHERE table_name = %s", (name,))
+def delta_table(stack: Profile) -> Iterator[str]:
+    yield from _probe_table(stack, "copy_sink_delta_probe", DELTA_COLUMNS)
 
 
 def _write_deltas(stack: Profile, table: str, changes: list[tuple[str, int, Decimal]], max_rows: int) -> None:

@@ -55,6 +55,17 @@ final class CopyUpsertSink implements Sink<RowData>, SupportsWriterState<RowData
             }
             return db;
         }
+
+        /** Closes {@code db} if open; a failure is ignored: the connection is being replaced or the job is closing. */
+        static void close(java.sql.Connection db) {
+            if (db != null) {
+                try {
+                    db.close();
+                } catch (SQLException ignored) {
+                    // nothing to save
+                }
+            }
+        }
     }
 
     /**
@@ -398,14 +409,8 @@ final class CopyUpsertSink implements Sink<RowData>, SupportsWriterState<RowData
         }
 
         private void closeConnection() {
-            if (db != null) {
-                try {
-                    db.close();
-                } catch (SQLException ignored) {
-                    // the connection is being replaced or the job is closing; nothing to save
-                }
-                db = null;
-            }
+            Connection.close(db);
+            db = null;
         }
 
         /** The changes since the last flush: newest line per key, or (insertFirst) INSERT lines not yet keyed. */

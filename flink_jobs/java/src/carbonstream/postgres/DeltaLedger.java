@@ -182,14 +182,8 @@ final class DeltaLedger {
 
         @Override
         public void close() {
-            if (db != null) {
-                try {
-                    db.close();
-                } catch (SQLException ignored) {
-                    // being replaced or closing
-                }
-                db = null;
-            }
+            CopyUpsertSink.Connection.close(db);
+            db = null;
         }
     }
 
