@@ -148,13 +148,11 @@ def build_dead_letters(t_env: TableEnvironment, checked: Table) -> Table:
 def build_rollup(t_env: TableEnvironment, accepted: Table, grain: str) -> Table:
     """Each accepted event as its change to the (org_id, scope, category, UTC ``grain`` start) row:
     one event, its kg CO2e as sum, min and max. The delta sink adds them up (see register_tables)."""
-    window_start = f"FLOOR(occurred_at TO {grain.upper()})"
     return t_env.sql_query(f"""
-        SELECT org_id, `scope`, category, {window_start} AS window_start,
-               {GRAINS[grain].replace("window_start", window_start)} AS window_end,
+        SELECT org_id, `scope`, category, window_start, {GRAINS[grain]} AS window_end,
                CAST(1 AS BIGINT) AS event_count, co2e_kg AS co2e_kg_sum, co2e_kg AS co2e_kg_min,
                co2e_kg AS co2e_kg_max
-        FROM {accepted}""")
+        FROM (SELECT *, FLOOR(occurred_at TO {grain.upper()}) AS window_start FROM {accepted})""")
 
 
 def build_late_events(t_env: TableEnvironment, accepted: Table) -> Table:

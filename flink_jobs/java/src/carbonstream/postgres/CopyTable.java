@@ -10,7 +10,9 @@ import org.apache.flink.table.data.DecimalData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.table.types.DataType;
+import org.apache.flink.table.types.logical.DecimalType;
 import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.LogicalTypeRoot;
 
 /**
  * A PostgreSQL table as the sink writes it: its columns, primary key, SQL statements, and each row
@@ -116,12 +118,26 @@ final class CopyTable implements Serializable {
         return types.get(index);
     }
 
-    /** The delta roles of the columns, from the names given for each role (every other column: OTHER). */
+    /**
+     * The delta roles of the columns, from the names given for each role (every other column: OTHER),
+     * or null when no column is given (an upsert sink). A summed, min or max column must be a non-key
+     * integer or DECIMAL of precision at most 18 (added as an unscaled long).
+     */
     DeltaBuffer.Role[] deltaRoles(List<String> sums, List<String> mins, List<String> maxes) {
+        if (sums.isEmpty() && mins.isEmpty() && maxes.isEmpty()) {
+            return null;
+        }
         for (String column : concat(sums, mins, maxes)) {
             if (!columns.contains(column) || keyColumns.contains(column)) {
                 throw new IllegalArgumentException("postgres-copy " + name + ": delta column " + column
                         + " must be a non-key column of the table");
+            }
+            LogicalType type = types.get(columns.indexOf(column));
+            boolean integral = type.getTypeRoot() == LogicalTypeRoot.BIGINT
+                    || type.getTypeRoot() == LogicalTypeRoot.INTEGER || type.getTypeRoot() == LogicalTypeRoot.SMALLINT;
+            if (!integral && !(type instanceof DecimalType decimal && decimal.getPrecision() <= 18)) {
+                throw new IllegalArgumentException("postgres-copy " + name + ": delta column " + column
+                        + " must be an integer or a DECIMAL of precision <= 18, not " + type);
             }
         }
         return columns.stream().map(c -> sums.contains(c) ? DeltaBuffer.Role.SUM : mins.contains(c)

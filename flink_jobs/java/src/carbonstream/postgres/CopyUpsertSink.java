@@ -69,14 +69,23 @@ final class CopyUpsertSink implements Sink<RowData>, SupportsWriterState<RowData
     }
 
     /**
-     * How the writers connect, buffer and retry (the factory's options). Non-empty delta columns make
-     * a delta sink: rows are merged per key and added to the table's rows ({@link DeltaBuffer}).
+     * How the writers connect, buffer and retry (the factory's options). {@code deltaRoles} (from
+     * {@link CopyTable#deltaRoles}, null for an upsert sink) make a delta sink: rows are merged per key
+     * and added to the table's rows ({@link DeltaBuffer}).
      */
     record Options(Connection connection, int maxRows, long intervalMs, int maxRetries, boolean insertFirst,
-            List<String> deltaSums, List<String> deltaMins, List<String> deltaMaxes) implements Serializable {
+            DeltaBuffer.Role[] deltaRoles) implements Serializable {
         boolean delta() {
-            return !deltaSums.isEmpty();
+            return deltaRoles != null;
         }
+    }
+
+    /** COPYs {@code text} (whole COPY lines) with {@code copySql}, in the connection's transaction. */
+    static void copyText(java.sql.Connection db, String copySql, String text) throws SQLException {
+        CopyIn copy = db.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql);
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        copy.writeToCopy(bytes, 0, bytes.length);
+        copy.endCopy();
     }
 
     private static final String UNIQUE_VIOLATION = "23505";
@@ -143,7 +152,6 @@ final class CopyUpsertSink implements Sink<RowData>, SupportsWriterState<RowData
         private final ProcessingTimeService timers;
         private final ExecutorService flusher;
         private final int subtask;
-        private final DeltaBuffer.Role[] roles;  // delta sinks only
         private Buffer buffer = new Buffer(16);
         private DeltaBuffer deltas;
         private long flushSeq;  // the last delta flush written (delta sinks)
@@ -159,14 +167,12 @@ final class CopyUpsertSink implements Sink<RowData>, SupportsWriterState<RowData
                 thread.setDaemon(true);
                 return thread;
             });
-            this.roles = options.delta()
-                    ? table.deltaRoles(options.deltaSums(), options.deltaMins(), options.deltaMaxes()) : null;
             if (options.delta()) {
-                deltas = new DeltaBuffer(table, roles, 16);
+                deltas = new DeltaBuffer(table, options.deltaRoles(), 16);
                 inFlight = flusher.submit(() -> {  // before any flush: take back what the replay writes again
                     withRetries("taking back the flushes after the checkpoint", () -> {
                         openConnection();
-                        flushSeq = DeltaLedger.revertAfter(db, table, roles, subtask, restoredSeq);
+                        flushSeq = DeltaLedger.revertAfter(db, table, options.deltaRoles(), subtask, restoredSeq);
                         db.commit();
                     });
                     return null;
@@ -194,15 +200,20 @@ final class CopyUpsertSink implements Sink<RowData>, SupportsWriterState<RowData
             }
         }
 
+        /** A delta sink's state: its last flush. (Called after {@link #flush}, which waits for that flush.) */
         @Override
         public List<DeltaLedger.FlushedUpTo> snapshotState(long checkpointId) {
-            return deltas == null ? List.of() : List.of(new DeltaLedger.FlushedUpTo(table.name(), subtask, flushSeq));
+            return deltas == null ? List.of() : List.of(flushedUpTo());
         }
 
+        /** What the committer prunes once the checkpoint completes: the flushes up to the last one. */
         @Override
         public Collection<DeltaLedger.FlushedUpTo> prepareCommit() {
-            return deltas == null || flushSeq <= 0 ? List.of()
-                    : List.of(new DeltaLedger.FlushedUpTo(table.name(), subtask, flushSeq));
+            return deltas == null || flushSeq <= 0 ? List.of() : List.of(flushedUpTo());
+        }
+
+        private DeltaLedger.FlushedUpTo flushedUpTo() {
+            return new DeltaLedger.FlushedUpTo(table.name(), subtask, flushSeq);
         }
 
         @Override
@@ -248,7 +259,7 @@ final class CopyUpsertSink implements Sink<RowData>, SupportsWriterState<RowData
                 return;
             }
             DeltaBuffer full = deltas;
-            deltas = new DeltaBuffer(table, roles, full.size());
+            deltas = new DeltaBuffer(table, options.deltaRoles(), full.size());
             inFlight = flusher.submit(() -> {
                 String lines = full.lines();
                 withRetries("writing " + full.size() + " delta rows", () -> writeDeltas(lines));
@@ -259,12 +270,9 @@ final class CopyUpsertSink implements Sink<RowData>, SupportsWriterState<RowData
         /** One transaction: the deltas added to the table, and recorded in the ledger under the next number. */
         private void writeDeltas(String lines) throws SQLException {
             openConnection();
-            CopyIn copy = db.unwrap(PGConnection.class).getCopyAPI().copyIn(table.copySql());
-            byte[] bytes = lines.getBytes(StandardCharsets.UTF_8);
-            copy.writeToCopy(bytes, 0, bytes.length);
-            copy.endCopy();
+            copyText(db, table.copySql(), lines);
             try (Statement statement = db.createStatement()) {
-                statement.executeUpdate(table.deltaUpsertSql(roles));
+                statement.executeUpdate(table.deltaUpsertSql(options.deltaRoles()));
             }
             DeltaLedger.record(db, table.name(), subtask, flushSeq + 1, lines);
             db.commit();

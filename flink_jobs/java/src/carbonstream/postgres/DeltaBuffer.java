@@ -8,8 +8,6 @@ import java.util.Map;
 import org.apache.flink.table.data.DecimalData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.DecimalType;
-import org.apache.flink.table.types.logical.LogicalType;
-import org.apache.flink.table.types.logical.LogicalTypeRoot;
 
 /**
  * One flush of a delta sink ({@code sink.delta.*} options): the rows that arrived since the last
@@ -25,26 +23,16 @@ final class DeltaBuffer {
 
     private final CopyTable table;
     private final Role[] roles;
-    private final int[] scales;  // DECIMAL scale of each sum/min/max column (0 for integers)
+    private final int[] scales;  // DECIMAL scale of each column (0 for the others)
     private final Map<String, Merged> byKey;
 
+    /** {@code roles}: from {@link CopyTable#deltaRoles}, which checked the columns' types. */
     DeltaBuffer(CopyTable table, Role[] roles, int expectedKeys) {
         this.table = table;
         this.roles = roles;
         this.scales = new int[roles.length];
         for (int i = 0; i < roles.length; i++) {
-            LogicalType type = table.type(i);
-            if (roles[i] != Role.OTHER) {
-                LogicalTypeRoot root = type.getTypeRoot();
-                boolean integral = root == LogicalTypeRoot.BIGINT || root == LogicalTypeRoot.INTEGER
-                        || root == LogicalTypeRoot.SMALLINT;
-                boolean compactDecimal = type instanceof DecimalType decimal && decimal.getPrecision() <= 18;
-                if (!integral && !compactDecimal) {
-                    throw new IllegalArgumentException("postgres-copy delta column " + i + " of " + table.name()
-                            + " must be an integer or a DECIMAL of precision <= 18, not " + type);
-                }
-                scales[i] = type instanceof DecimalType decimal ? decimal.getScale() : 0;
-            }
+            scales[i] = table.type(i) instanceof DecimalType decimal ? decimal.getScale() : 0;
         }
         this.byKey = new HashMap<>(Math.max(16, expectedKeys * 4 / 3 + 1));
     }

@@ -5,7 +5,6 @@ import java.io.DataOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,8 +18,6 @@ import org.apache.flink.api.connector.sink2.Committer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
-import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyIn;
 
 /**
  * Exactly-once for delta sinks: table {@code copy_sink_ledger} (sql/005_copy_sink_ledger.sql) holds
@@ -87,10 +84,7 @@ final class DeltaLedger {
             if (lines.isEmpty()) {
                 continue;  // the mark a completed checkpoint left: nothing to take back
             }
-            CopyIn copy = db.unwrap(PGConnection.class).getCopyAPI().copyIn(table.copySql());
-            byte[] bytes = lines.getBytes(StandardCharsets.UTF_8);
-            copy.writeToCopy(bytes, 0, bytes.length);
-            copy.endCopy();
+            CopyUpsertSink.copyText(db, table.copySql(), lines);
             try (Statement statement = db.createStatement()) {
                 for (String sql : table.revertSql(roles)) {
                     statement.executeUpdate(sql);

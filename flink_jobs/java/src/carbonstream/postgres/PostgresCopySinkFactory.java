@@ -90,6 +90,6 @@ public final class PostgresCopySinkFactory implements DynamicTableSinkFactory {
                 options.get(PASSWORD));
         return new PostgresCopySink(table, new CopyUpsertSink.Options(connection, options.get(MAX_ROWS),
                 options.get(INTERVAL).toMillis(), options.get(MAX_RETRIES), options.get(INSERT_FIRST),
-                options.get(DELTA_SUMS), options.get(DELTA_MINS), options.get(DELTA_MAXES)));
+                table.deltaRoles(options.get(DELTA_SUMS), options.get(DELTA_MINS), options.get(DELTA_MAXES))));
     }
 }
