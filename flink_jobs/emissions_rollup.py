@@ -110,10 +110,7 @@ def source_schema(settings: Settings) -> Schema:
 def build_checked_events(t_env: TableEnvironment, settings: Settings, source: str) -> Table:
     """Every record with its parsed fields and ``reason`` (NULL when the record is valid)."""
     return t_env.sql_query(f"""
-        SELECT payload, kafka_topic, kafka_partition, kafka_offset,
-               CAST(kafka_timestamp AS TIMESTAMP(3)) AS kafka_ts, proc_time,
-               event_id, org_id, occurred_at, co2e_kg, `scope`, category, source, attributes, reason
-        FROM {source}, LATERAL TABLE({contract_call_sql("parse_emission", settings)})""")
+        SELECT * FROM {source}, LATERAL TABLE({contract_call_sql("parse_emission", settings)})""")
 
 
 def build_accepted_events(t_env: TableEnvironment, settings: Settings, checked: Table) -> Table:
@@ -125,13 +122,13 @@ def build_accepted_events(t_env: TableEnvironment, settings: Settings, checked: 
     # Only the accepted event's columns cross the exchange to the OVER aggregate (not the raw payload)
     with_watermark = t_env.sql_query(f"""
         SELECT event_id, org_id, occurred_at, co2e_kg, `scope`, category, source, attributes, kafka_partition,
-               kafka_offset, kafka_ts, proc_time,
+               kafka_offset, CAST(kafka_timestamp AS TIMESTAMP(3)) AS kafka_ts, proc_time,
                TIMESTAMPADD(SECOND, -{settings.watermark_out_of_orderness_s}, MAX(occurred_at) OVER (
                    PARTITION BY kafka_partition ORDER BY proc_time
                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS watermark_at
         FROM {checked} WHERE reason IS NULL""")
     return t_env.sql_query(f"""
-        SELECT event_id, org_id, occurred_at, co2e_kg, `scope`, category, source, attributes, kafka_partition, kafka_offset, kafka_ts, watermark_at
+        SELECT event_id, org_id, occurred_at, co2e_kg, `scope`, category, source, attributes, kafka_partition, kafka_offset, kafka_ts, proc_time, watermark_at
         FROM (
             SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY proc_time ASC) AS copy_no
             FROM {with_watermark})
@@ -140,7 +137,7 @@ def build_accepted_events(t_env: TableEnvironment, settings: Settings, checked: 
 
 def build_dead_letters(t_env: TableEnvironment, checked: Table) -> Table:
     return t_env.sql_query(f"""
-        SELECT kafka_topic, kafka_partition, kafka_offset, kafka_ts AS kafka_timestamp,
+        SELECT kafka_topic, kafka_partition, kafka_offset, CAST(kafka_timestamp AS TIMESTAMP(3)) AS kafka_timestamp,
                payload AS raw_payload, reason
         FROM {checked} WHERE reason IS NOT NULL""")
 

@@ -122,13 +122,14 @@ def test_compose_kafka_host_port_advertises_the_local_address(services):
 def test_compose_flink_config_matches_the_local_cluster(services):
     from stack.flink import _config_yaml  # imports pyflink: only this test pays for it
 
-    local = {k: v for k, v in _flatten(yaml.safe_load(_config_yaml(get_profile("dev")))).items()
-             if not LOCAL_ONLY_FLINK_KEYS.match(k)}
+    everything = _flatten(yaml.safe_load(_config_yaml(get_profile("dev"))))
+    local = {k: v for k, v in everything.items() if not LOCAL_ONLY_FLINK_KEYS.match(k)}
     for name in ("jobmanager", "taskmanager", "job-submitter"):
         docker = _flink_properties(services[name])
         assert {k: docker.get(k) for k in local} == local, name
         assert "-duser.timezone=utc" in docker["env.java.opts.jobmanager"]
         assert "-duser.timezone=utc" in docker["env.java.opts.taskmanager"]
+        assert docker["env.java.opts.taskmanager"] == everything["env.java.opts.taskmanager"], name  # its GC too
 
 
 def test_compose_flink_checkpoints_are_on_a_volume_shared_by_the_flink_services(compose, services):
