@@ -19,5 +19,11 @@ COMMENT ON COLUMN copy_sink_ledger.flush_seq IS 'Number of the flush within (tab
 COMMENT ON COLUMN copy_sink_ledger.delta_lines IS
     'The flush''s delta rows as PostgreSQL COPY text: key, counts and kg CO2e sums added, min/max kg CO2e';
 COMMENT ON COLUMN copy_sink_ledger.written_at IS 'When the flush was committed';
--- lz4 instead of the default pglz for the flushes' text (measured: see the README's benchmarks)
-ALTER TABLE copy_sink_ledger ALTER COLUMN delta_lines SET COMPRESSION lz4;
+-- lz4 instead of the default pglz for the flushes' text (perf: pglz took ~11 % of the minute sink's
+-- backend; README, Benchmarks), when the server was built with lz4 (Debian's and the postgres image are)
+DO $$
+BEGIN
+    IF (SELECT 'lz4' = ANY (enumvals) FROM pg_settings WHERE name = 'default_toast_compression') THEN
+        ALTER TABLE copy_sink_ledger ALTER COLUMN delta_lines SET COMPRESSION lz4;
+    END IF;
+END $$;
