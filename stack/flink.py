@@ -69,7 +69,7 @@ heartbeat: {{timeout: 15000}}
 # The TaskManager's collector: ParallelGC (throughput) took 1-2 CPU-us per event less than the default
 # G1 in the pipeline benchmark (README: Benchmarks); its pauses (~0.1 s) are far inside the freshness target.
 env:
-  java: {{opts: {{all: {_wheel_java_opts()} -Duser.timezone=UTC, taskmanager: -Duser.timezone=UTC -XX:+UseParallelGC}}}}
+  java: {{opts: {{all: {_wheel_java_opts()} -Duser.timezone=UTC, taskmanager: -XX:+UseParallelGC}}}}
   pid: {{dir: {base / 'run'}}}
   log: {{dir: {base / 'log'}}}
 python: {{executable: {python}, client: {{executable: {python}}}}}
