@@ -30,7 +30,7 @@ SETTINGS_HOSTS = {"kafka_bootstrap_servers": "kafka", "database_url": "postgres"
 # stack/flink.py keys that name local hosts, folders or the local Python: Docker has its own.
 LOCAL_ONLY_FLINK_KEYS = re.compile(
     r"^(jobmanager\.rpc\..*|.*\.bind-host|taskmanager\.host|rest\.(bind-)?address|env\..*|python\..*"
-    r"|execution\.checkpointing\.(savepoint-)?dir)$")
+    r"|execution\.checkpointing\.(savepoint-)?dir|io\.tmp\.dirs|web\.tmpdir)$")
 
 
 @pytest.fixture(scope="module")
