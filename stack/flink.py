@@ -1,8 +1,8 @@
 """Local Flink standalone cluster from the apache-flink wheel (``pyflink/bin``), REST + dashboard.
 
-The profile gets its own conf/lib/log folders: lib = the wheel's jars + the connector jars from
+The profile gets its own conf/lib/log/tmp folders: lib = the wheel's jars + the connector jars from
 ``.jars/flink`` + the jobs' Java code (``.jars/java``); conf = a generated config.yaml (ports,
-RocksDB state with bloom filters, checkpoint folder, UTC JVMs).
+RocksDB state with bloom filters, checkpoint folder, UTC JVMs); tmp = Flink's working files.
 """
 from __future__ import annotations
 
