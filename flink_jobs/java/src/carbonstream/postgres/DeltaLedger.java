@@ -56,34 +56,45 @@ final class DeltaLedger {
     /**
      * Takes back the flushes of (table, subtask) numbered after {@code afterSeq} (all of them when
      * null) and deletes them from the ledger, in the caller's transaction; returns the number the
-     * next flush follows (the highest kept, at least {@code afterSeq}).
+     * next flush follows ({@code afterSeq}, or 0: no flush is kept after it).
+     *
+     * <p>A writer restored from a checkpoint or savepoint older than the last completed checkpoint
+     * (e.g. resuming an old savepoint) finds that checkpoint's mark among the flushes after its own:
+     * the flushes in between were pruned and cannot be taken back, so its replay would count their
+     * events twice. Refused, pointing to {@code make rebuild}.
      */
     static long revertAfter(Connection db, CopyTable table, DeltaBuffer.Role[] roles, int subtask, Long afterSeq)
             throws SQLException {
         long after = afterSeq == null ? Long.MIN_VALUE : afterSeq;
-        if (afterSeq != null) {
-            refuseIfCoveredLater(db, table.name(), subtask, afterSeq);
-        }
         List<String> flushes = new ArrayList<>();
-        try (PreparedStatement select = db.prepareStatement("SELECT delta_lines FROM " + TABLE
+        Long coveredLater = null;  // the newest mark after afterSeq
+        try (PreparedStatement select = db.prepareStatement("SELECT flush_seq, delta_lines FROM " + TABLE
                 + " WHERE table_name = ? AND subtask = ? AND flush_seq > ? ORDER BY flush_seq")) {
             select.setString(1, table.name());
             select.setInt(2, subtask);
             select.setLong(3, after);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
-                    flushes.add(rows.getString(1));
+                    String lines = rows.getString(2);
+                    if (lines.isEmpty()) {
+                        coveredLater = rows.getLong(1);  // the mark a completed checkpoint left
+                    } else {
+                        flushes.add(lines);
+                    }
                 }
             }
+        }
+        if (afterSeq != null && coveredLater != null) {
+            throw new IllegalStateException("postgres-copy " + table.name() + ": this job resumes from flush "
+                    + afterSeq + ", but a later checkpoint already covered flush " + coveredLater
+                    + " (an older savepoint?): its rows cannot be taken back. Rebuild the tables instead "
+                    + "(make rebuild).");
         }
         if (!flushes.isEmpty()) {
             LOG.info("postgres-copy {} subtask {}: taking back {} flushes after flush {} (their events are replayed)",
                     table.name(), subtask, flushes.size(), afterSeq == null ? "none (no state)" : afterSeq);
         }
         for (String lines : flushes) {
-            if (lines.isEmpty()) {
-                continue;  // the mark a completed checkpoint left: nothing to take back
-            }
             CopyUpsertSink.copyText(db, table.copySql(), lines);
             try (Statement statement = db.createStatement()) {
                 for (String sql : table.revertSql(roles)) {
@@ -99,40 +110,7 @@ final class DeltaLedger {
             delete.setLong(3, after);
             delete.executeUpdate();
         }
-        try (PreparedStatement max = db.prepareStatement("SELECT COALESCE(MAX(flush_seq), 0) FROM " + TABLE
-                + " WHERE table_name = ? AND subtask = ?")) {
-            max.setString(1, table.name());
-            max.setInt(2, subtask);
-            try (ResultSet rows = max.executeQuery()) {
-                rows.next();
-                return Math.max(afterSeq == null ? 0 : afterSeq, rows.getLong(1));
-            }
-        }
-    }
-
-    /**
-     * A writer restored from a checkpoint or savepoint older than the last completed checkpoint (e.g.
-     * resuming an old savepoint): the flushes in between were pruned and cannot be taken back, so
-     * its replay would count their events twice. Refused, pointing to {@code make rebuild}.
-     */
-    private static void refuseIfCoveredLater(Connection db, String table, int subtask, long afterSeq)
-            throws SQLException {
-        try (PreparedStatement marks = db.prepareStatement("SELECT MAX(flush_seq) FROM " + TABLE
-                + " WHERE table_name = ? AND subtask = ? AND flush_seq > ? AND delta_lines = ''")) {
-            marks.setString(1, table);
-            marks.setInt(2, subtask);
-            marks.setLong(3, afterSeq);
-            try (ResultSet rows = marks.executeQuery()) {
-                rows.next();
-                long covered = rows.getLong(1);
-                if (!rows.wasNull()) {
-                    throw new IllegalStateException("postgres-copy " + table + ": this job resumes from flush "
-                            + afterSeq + ", but a later checkpoint already covered flush " + covered
-                            + " (an older savepoint?): its rows cannot be taken back. Rebuild the tables instead "
-                            + "(make rebuild).");
-                }
-            }
-        }
+        return afterSeq == null ? 0 : afterSeq;
     }
 
     /**
