@@ -37,9 +37,9 @@ class Settings(BaseSettings):
     max_future_skew_s: int = Field(
         300, ge=0, description="occurred_at may be at most this many seconds ahead of receive time"
     )
-    coarse_rollup_flush_s: float = Field(
-        5.0, gt=0, description="Flink job: hour/day/month rollup rows are written at most this often "
-        "(minute rows and raw events every second)"
+    event_sink_connections: int = Field(
+        2, gt=0, description="Flink job emissions_rollup: PostgreSQL connections its event sink writes through "
+        "at once (each flush split by org_id, one transaction per connection)"
     )
     watermark_out_of_orderness_s: int = Field(
         5, ge=0, description="Event-time watermark lag behind the largest occurred_at seen"
@@ -70,7 +70,8 @@ class Settings(BaseSettings):
 
     @property
     def state_ttl_days(self) -> int:
-        """Flink state TTL for dedup and aggregates: the correction horizon plus one day of margin."""
+        """Flink state TTL (the per-partition watermark of emissions_rollup's OVER aggregate): the correction
+        horizon plus one day of margin."""
         return self.correction_horizon_days + 1
 
 

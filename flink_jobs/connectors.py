@@ -13,19 +13,17 @@ from pyflink.table import Schema, TableDescriptor, TableEnvironment
 from carbon_stream.settings import Settings
 
 __all__ = ["configure_streaming", "postgres_connection_options", "kafka_source", "postgres_upsert_sink",
-           "postgres_delta_sink", "kafka_json_sink"]
+           "postgres_apply_sink", "kafka_json_sink"]
 
 
 def configure_streaming(t_env: TableEnvironment, settings: Settings, job_name: str) -> None:
-    """Checkpointing, state TTL, UTC session time zone, mini-batching and object reuse for one job.
+    """Checkpointing, state TTL, UTC session time zone and object reuse for one job.
 
     Object reuse lets chained operators pass rows without copying them (the SQL operators do not
     keep references to their input); measured on the pipeline bench: ~25 % less TaskManager CPU.
 
-    Mini-batches of up to 1 s / 20,000 rows: the dedup touches state once per key per batch.
-
-    State TTL (``table.exec.state.ttl``) = correction horizon + 1 day: a dedup key lives that long
-    after its last copy, so any event within the horizon still finds its duplicate.
+    State TTL (``table.exec.state.ttl``) = correction horizon + 1 day: how long keyed state (the
+    per-partition watermark of emissions_rollup) outlives its key's last event.
     """
     config = t_env.get_config()
     for key, value in {
@@ -37,9 +35,6 @@ def configure_streaming(t_env: TableEnvironment, settings: Settings, job_name: s
         "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
         "table.exec.state.ttl": f"{settings.state_ttl_days} d",
         "table.exec.source.idle-timeout": f"{settings.source_idle_timeout_s} s",
-        "table.exec.mini-batch.enabled": "true",
-        "table.exec.mini-batch.allow-latency": "1000 ms",
-        "table.exec.mini-batch.size": "20000",
         "table.exec.sink.upsert-materialize": "NONE",
         "pipeline.object-reuse": "true",
     }.items():
@@ -94,18 +89,18 @@ def postgres_upsert_sink(settings: Settings, table: str, schema: Schema, flush_i
                           {"sink.insert-first": str(insert_first).lower()})
 
 
-def postgres_delta_sink(settings: Settings, table: str, schema: Schema, sums: tuple[str, ...],
-                        mins: tuple[str, ...], maxes: tuple[str, ...], flush_interval_s: float = 1.0,
-                        max_buffered_rows: int = 100_000, max_retries: int = 5) -> TableDescriptor:
-    """A delta sink (``postgres-copy`` with ``sink.delta.*``): each input row (insert-only) is a change
-    to the row with its primary key. Within a flush rows are merged per key (``sums`` added, ``mins``
-    and ``maxes`` kept), then applied in one transaction: ``INSERT ... ON CONFLICT DO UPDATE SET
-    s = t.s + EXCLUDED.s, m = LEAST(...)/GREATEST(...)``, and recorded in ``copy_sink_ledger`` so that
-    a restored job takes back what its replay adds again (exactly once; sql/005_copy_sink_ledger.sql).
+def postgres_apply_sink(settings: Settings, table: str, schema: Schema, function: str, partition_column: str,
+                        connections: int, flush_interval_s: float = 1.0, max_buffered_rows: int = 100_000,
+                        max_retries: int = 5) -> TableDescriptor:
+    """An apply sink (``postgres-copy`` with ``sink.apply.*``) for insert-only rows: each flush is COPYed,
+    as it came, into the session's staging table ``copy_stage`` (shaped like ``table``) and the PostgreSQL
+    ``function`` is called on it, in one transaction. The function decides what the rows change and must
+    skip rows already applied (a replay after a restore sends them again). Each flush is split into
+    ``connections`` parts by the hash of ``partition_column``, written at once, one transaction each.
     """
     return _postgres_copy(settings, table, schema, flush_interval_s, max_buffered_rows, max_retries, {
-        "sink.delta.sum-columns": ";".join(sums), "sink.delta.min-columns": ";".join(mins),
-        "sink.delta.max-columns": ";".join(maxes)})
+        "sink.apply.function": function, "sink.apply.connections": str(connections),
+        "sink.apply.partition-column": partition_column})
 
 
 def _postgres_copy(settings: Settings, table: str, schema: Schema, flush_interval_s: float,

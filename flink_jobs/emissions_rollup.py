@@ -1,4 +1,4 @@
-"""emissions_rollup — validate, deduplicate and roll up emission events (Kafka → PostgreSQL).
+"""emissions_rollup — validate emission events and apply them to PostgreSQL exactly once (Kafka → PostgreSQL).
 
 Reads ``emissions.v1`` as raw strings and, per record:
 
@@ -7,36 +7,38 @@ Reads ``emissions.v1`` as raw strings and, per record:
    A refused record goes to ``emission_dead_letter`` and topic ``emissions.deadletter.v1`` with the
    raw payload, the reason (``"<field>: <why>"``) and its Kafka coordinates. The job never stops
    for bad data.
-2. **Deduplicates** on ``event_id`` (keep the first copy, processing-time ROW_NUMBER), with state
-   kept for the correction horizon + 1 day (``table.exec.state.ttl``).
-3. **Stores** each accepted event once in ``emission_event`` (COPYed straight in; written as an upsert
-   on ``event_id`` only when a replay after a restore meets rows already there).
-4. **Rolls up** per (org_id, scope, category) and UTC minute, hour, day and calendar month:
-   ``event_count``, ``co2e_kg_sum`` = Σ co2e_kg [kg CO2e, exact NUMERIC], ``co2e_kg_min``,
-   ``co2e_kg_max``. The job keeps no aggregate state: each event is a change to its four rows, and
-   the rollup sinks (``postgres_delta_sink``) merge each flush's changes per row in memory and add
-   them to PostgreSQL (``event_count = event_count + n``, sums added, ``LEAST``/``GREATEST``).
+2. **Assigns event time and lateness**: ``watermark_at`` = max occurred_at seen so far on the event's
+   Kafka partition − the out-of-orderness bound, an OVER aggregate in arrival order; the event is
+   *late* iff ``occurred_at < watermark_at``.
+3. **Applies** each accepted event through the sink ``postgres_apply_sink``: every flush (1 s, at
+   most 100,000 events, and at each checkpoint) is COPYed into a staging table and
+   ``emission_apply_staged()`` (sql/005_emission_apply.sql) runs in the same transaction:
+
+   - it **stores** the events whose ``event_id`` is not in ``emission_event`` yet (the primary key is
+     the **deduplication**: a retried POST, a re-sent copy or a replayed record is skipped, however
+     late it comes, with no state kept in the job);
+   - it **rolls up** exactly those events per (org_id, scope, category) and UTC minute, hour, day and
+     calendar month: ``event_count`` + n, ``co2e_kg_sum`` + Σ co2e_kg [kg CO2e, exact NUMERIC],
+     ``co2e_kg_min`` / ``co2e_kg_max`` kept (LEAST / GREATEST), windows ``date_trunc(grain, occurred_at)``
+     in UTC, upserted in place;
+   - it **logs** the late ones in ``emission_late_event`` (how late, which rows they corrected).
+
+   Each flush is split by org_id over ``event_sink_connections`` connections (2), one transaction
+   each, so two PostgreSQL backends work at once and an org's rows are only ever written by one.
 
 Late data mechanism: a late event is one more change to rows that already exist, so it is added to
 them in place whenever it arrives: every accepted event is counted exactly once, however late (events
-older than the correction horizon are refused by the ingest API and dead-lettered here, so
-deduplication state, kept for the horizon, covers every event that can still arrive).
+older than the correction horizon are refused by the ingest API and dead-lettered here).
+``CURRENT_WATERMARK`` is not used for lateness: it depends on how partitions interleave, so a replay
+could judge an event differently; the OVER aggregate's value is deterministic. The source declares
+the same watermark (with an idle-partition timeout) for the dashboard.
 
-Lateness: the source declares event time ``occurred_at`` with a bounded-out-of-orderness watermark
-and an idle-partition timeout (the dashboard shows its progress). Whether an event is *late* is
-decided by the same rule per Kafka partition inside the job — ``watermark_at`` = max occurred_at
-seen so far on the event's partition − out-of-orderness; late iff ``occurred_at < watermark_at`` —
-computed as an OVER aggregate so it is deterministic on replay (``CURRENT_WATERMARK`` is not:
-it depends on partition interleaving, and with mini-batching it sees processing-time batch
-markers). Late events are written to ``emission_late_event`` with how late they were and the keys
-of the rows they corrected.
-
-Exactly-once on failure: Kafka offsets and the operator state (dedup, the OVER aggregate, each
-delta sink's last flush number) are checkpointed together. Raw events, late events and dead letters
-are upserts: a replay rewrites the same rows. The rollups' additions are not idempotent, so each
-flush is also recorded in ``copy_sink_ledger`` in the same transaction; a restored job first
-subtracts the flushes its checkpoint does not cover (their events are replayed), and a completed
-checkpoint deletes the flushes it covers (flink_jobs/java/.../DeltaLedger.java).
+Exactly-once on failure: Kafka offsets and the OVER aggregate's state are checkpointed together, and
+a checkpoint waits for the sink's flushes. After a failure the job replays from its last checkpoint;
+the replayed events are already in ``emission_event`` (their flush committed) or not (it rolled back
+with everything it added), so each is stored and counted once. Dead letters are upserts on their
+Kafka coordinates: a replay rewrites the same rows. Resuming an older savepoint is exact for the same
+reason.
 """
 from __future__ import annotations
 
@@ -45,17 +47,14 @@ from pyflink.table import DataTypes, EnvironmentSettings, Schema, Table, TableEn
 from carbon_stream.events import CATEGORY_PATTERN, CO2E_KG_MAX, ORG_ID_PATTERN, UUID_PATTERN
 from carbon_stream.settings import Settings, get_settings
 from carbon_stream.topics import EMISSIONS, EMISSIONS_DEAD_LETTER
-from flink_jobs.connectors import (configure_streaming, kafka_json_sink, kafka_source, postgres_delta_sink,
+from flink_jobs.connectors import (configure_streaming, kafka_json_sink, kafka_source, postgres_apply_sink,
                                    postgres_upsert_sink)
 
 JOB_NAME = "emissions_rollup"
 INPUT_TOPICS = (EMISSIONS.name,)
-GRAINS = {
-    "minute": "TIMESTAMPADD(MINUTE, 1, window_start)",
-    "hour": "TIMESTAMPADD(HOUR, 1, window_start)",
-    "day": "TIMESTAMPADD(DAY, 1, window_start)",
-    "month": "TIMESTAMPADD(MONTH, 1, window_start)",
-}
+GRAINS = ("minute", "hour", "day", "month")
+# The PostgreSQL function that applies each flush of accepted events (sql/005_emission_apply.sql)
+APPLY_FUNCTION = "emission_apply_staged"
 # The PostgreSQL tables this job writes (and `make rebuild` empties before replaying INPUT_TOPICS)
 OUTPUT_TABLES = ("emission_event", *(f"emission_rollup_{grain}" for grain in GRAINS), "emission_late_event",
                  "emission_dead_letter")
@@ -115,27 +114,19 @@ def build_checked_events(t_env: TableEnvironment, settings: Settings, source: st
 
 
 def build_accepted_events(t_env: TableEnvironment, settings: Settings, checked: Table) -> Table:
-    """Valid events, first copy per event_id (append-only), each with its partition's watermark.
+    """Valid events (every copy: PostgreSQL's key on event_id keeps the first), each with its partition's
+    watermark, as the columns of ``emission_event``.
 
     ``watermark_at`` = max(occurred_at) over the partition's valid events up to this one − the
     out-of-orderness bound [s]; the event is late iff ``occurred_at < watermark_at``.
     """
-    # Only the accepted event's columns cross the exchange to the OVER aggregate (not the raw payload)
-    with_watermark = t_env.sql_query(f"""
+    return t_env.sql_query(f"""
         SELECT event_id, org_id, occurred_at, co2e_kg, `scope`, category, source, attributes, kafka_partition,
-               kafka_offset, CAST(kafka_timestamp AS TIMESTAMP(3)) AS kafka_ts, proc_time,
+               kafka_offset, CAST(kafka_timestamp AS TIMESTAMP(3)) AS kafka_timestamp,
                TIMESTAMPADD(SECOND, -{settings.watermark_out_of_orderness_s}, MAX(occurred_at) OVER (
                    PARTITION BY kafka_partition ORDER BY proc_time
                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS watermark_at
         FROM {checked} WHERE reason IS NULL""")
-    # proc_time stays in the result: without it the plan gets a projection after the dedup, whose
-    # generated code copies every string field of every event (the same holds for `checked`)
-    return t_env.sql_query(f"""
-        SELECT event_id, org_id, occurred_at, co2e_kg, `scope`, category, source, attributes, kafka_partition, kafka_offset, kafka_ts, proc_time, watermark_at
-        FROM (
-            SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY proc_time ASC) AS copy_no
-            FROM {with_watermark})
-        WHERE copy_no = 1""")
 
 
 def build_dead_letters(t_env: TableEnvironment, checked: Table) -> Table:
@@ -145,98 +136,43 @@ def build_dead_letters(t_env: TableEnvironment, checked: Table) -> Table:
         FROM {checked} WHERE reason IS NOT NULL""")
 
 
-def build_rollup(t_env: TableEnvironment, accepted: Table, grain: str) -> Table:
-    """Each accepted event as its change to the (org_id, scope, category, UTC ``grain`` start) row:
-    one event, its kg CO2e as sum, min and max. The delta sink adds them up (see register_tables)."""
-    return t_env.sql_query(f"""
-        SELECT org_id, `scope`, category, window_start, {GRAINS[grain]} AS window_end,
-               CAST(1 AS BIGINT) AS event_count, co2e_kg AS co2e_kg_sum, co2e_kg AS co2e_kg_min,
-               co2e_kg AS co2e_kg_max
-        FROM (SELECT *, FLOOR(occurred_at TO {grain.upper()}) AS window_start FROM {accepted})""")
-
-
-def build_late_events(t_env: TableEnvironment, accepted: Table) -> Table:
-    """Accepted events behind their partition's watermark when they arrived, with the rows they corrected."""
-    return t_env.sql_query(f"""
-        SELECT event_id, org_id, `scope`, category, occurred_at, co2e_kg, watermark_at,
-               {_epoch_ms_sql("watermark_at")} - {_epoch_ms_sql("occurred_at")} AS lateness_ms,
-               FLOOR(occurred_at TO MINUTE) AS minute_start, FLOOR(occurred_at TO HOUR) AS hour_start,
-               FLOOR(occurred_at TO DAY) AS day_start, FLOOR(occurred_at TO MONTH) AS month_start,
-               kafka_partition, kafka_offset
-        FROM {accepted}
-        WHERE occurred_at < watermark_at""")
-
-
-def _epoch_ms_sql(column: str) -> str:
-    """Milliseconds since 1970-01-01 UTC of a TIMESTAMP(3) column (whole seconds + milliseconds)."""
-    return (f"(CAST(TIMESTAMPDIFF(SECOND, TIMESTAMP '1970-01-01 00:00:00', {column}) AS BIGINT) * 1000"
-            f" + EXTRACT(MILLISECOND FROM {column}))")
-
-
 def _sink_schemas() -> dict[str, Schema]:
     ts, kg = DataTypes.TIMESTAMP(3), DataTypes.DECIMAL(18, 6)
-    rollup = (
-        Schema.new_builder()
-        .column("org_id", DataTypes.STRING().not_null()).column("scope", DataTypes.SMALLINT().not_null())
-        .column("category", DataTypes.STRING().not_null()).column("window_start", ts.not_null())
-        .column("window_end", ts).column("event_count", DataTypes.BIGINT()).column("co2e_kg_sum", kg)
-        .column("co2e_kg_min", kg).column("co2e_kg_max", kg)
-        .primary_key("org_id", "scope", "category", "window_start").build()
-    )
-    event = (
+    event = (  # emission_event's columns, as staged for emission_apply_staged()
         Schema.new_builder()
         .column("event_id", DataTypes.STRING().not_null()).column("org_id", DataTypes.STRING())
         .column("occurred_at", ts).column("co2e_kg", kg).column("scope", DataTypes.SMALLINT())
         .column("category", DataTypes.STRING()).column("source", DataTypes.STRING())
         .column("attributes", DataTypes.STRING()).column("kafka_partition", DataTypes.INT())
-        .column("kafka_offset", DataTypes.BIGINT()).column("kafka_timestamp", ts)
-        .primary_key("event_id").build()
+        .column("kafka_offset", DataTypes.BIGINT()).column("kafka_timestamp", ts).column("watermark_at", ts)
+        .build()
     )
-    late = (
-        Schema.new_builder()
-        .column("event_id", DataTypes.STRING().not_null()).column("org_id", DataTypes.STRING())
-        .column("scope", DataTypes.SMALLINT()).column("category", DataTypes.STRING())
-        .column("occurred_at", ts).column("co2e_kg", kg).column("watermark_at", ts)
-        .column("lateness_ms", DataTypes.BIGINT()).column("minute_start", ts).column("hour_start", ts)
-        .column("day_start", ts).column("month_start", ts).column("kafka_partition", DataTypes.INT())
-        .column("kafka_offset", DataTypes.BIGINT()).primary_key("event_id").build()
-    )
-    dead_letter_columns = (
+    dead_letter = (
         Schema.new_builder()
         .column("kafka_topic", DataTypes.STRING().not_null()).column("kafka_partition", DataTypes.INT().not_null())
         .column("kafka_offset", DataTypes.BIGINT().not_null()).column("kafka_timestamp", ts)
         .column("raw_payload", DataTypes.STRING()).column("reason", DataTypes.STRING())
     )
     return {
-        "rollup": rollup, "event": event, "late": late,
-        "dead_letter_table": dead_letter_columns.primary_key("kafka_topic", "kafka_partition", "kafka_offset").build(),
+        "event": event, "dead_letter_topic": dead_letter.build(),
+        "dead_letter_table": dead_letter.primary_key("kafka_topic", "kafka_partition", "kafka_offset").build(),
     }
 
 
 def register_tables(t_env: TableEnvironment, settings: Settings) -> None:
-    """Function, source and sinks; sink table names are the PostgreSQL tables of sql/001_emission_tables.sql."""
+    """Functions, source and sinks; sink table names are the PostgreSQL tables of sql/001_emission_tables.sql."""
     register_functions(t_env)
     t_env.create_temporary_table(
         "emission_raw", kafka_source(settings, EMISSIONS.name, JOB_NAME, source_schema(settings)))
     schemas = _sink_schemas()
-    for grain in GRAINS:
-        table = f"emission_rollup_{grain}"
-        flush_s = 1.0 if grain == "minute" else settings.coarse_rollup_flush_s
-        t_env.create_temporary_table(table, postgres_delta_sink(
-            settings, table, schemas["rollup"], sums=("event_count", "co2e_kg_sum"), mins=("co2e_kg_min",),
-            maxes=("co2e_kg_max",), flush_interval_s=flush_s))
-    # Raw events, late events and dead letters are each written once (keyed by event id or Kafka offset)
-    for table, schema in (("emission_event", "event"), ("emission_late_event", "late"),
-                          ("emission_dead_letter", "dead_letter_table")):
-        t_env.create_temporary_table(
-            table, postgres_upsert_sink(settings, table, schemas[schema], insert_first=True))
-    dead_letter_topic_schema = (
-        Schema.new_builder().column("kafka_topic", DataTypes.STRING()).column("kafka_partition", DataTypes.INT())
-        .column("kafka_offset", DataTypes.BIGINT()).column("kafka_timestamp", DataTypes.TIMESTAMP(3))
-        .column("raw_payload", DataTypes.STRING()).column("reason", DataTypes.STRING()).build()
-    )
-    t_env.create_temporary_table(
-        "emission_dead_letter_topic", kafka_json_sink(settings, EMISSIONS_DEAD_LETTER.name, dead_letter_topic_schema))
+    t_env.create_temporary_table("emission_event", postgres_apply_sink(
+        settings, "emission_event", schemas["event"], function=APPLY_FUNCTION, partition_column="org_id",
+        connections=settings.event_sink_connections))
+    # Dead letters are each written once, keyed by their Kafka coordinates
+    t_env.create_temporary_table("emission_dead_letter", postgres_upsert_sink(
+        settings, "emission_dead_letter", schemas["dead_letter_table"], insert_first=True))
+    t_env.create_temporary_table("emission_dead_letter_topic", kafka_json_sink(
+        settings, EMISSIONS_DEAD_LETTER.name, schemas["dead_letter_topic"]))
 
 
 def main() -> None:
@@ -248,13 +184,7 @@ def main() -> None:
     accepted = build_accepted_events(t_env, settings, checked)
     dead_letters = build_dead_letters(t_env, checked)
     statements = t_env.create_statement_set()
-    for grain in GRAINS:
-        statements.add_insert(f"emission_rollup_{grain}", build_rollup(t_env, accepted, grain))
-    statements.add_insert("emission_event", t_env.sql_query(f"""
-        SELECT event_id, org_id, occurred_at, co2e_kg, `scope`, category, source, attributes,
-               kafka_partition, kafka_offset, kafka_ts AS kafka_timestamp
-        FROM {accepted}"""))
-    statements.add_insert("emission_late_event", build_late_events(t_env, accepted))
+    statements.add_insert("emission_event", accepted)
     statements.add_insert("emission_dead_letter", dead_letters)
     statements.add_insert("emission_dead_letter_topic", dead_letters)
     statements.execute()

@@ -2,7 +2,7 @@
 
 The profile gets its own conf/lib/log/tmp folders: lib = the wheel's jars + the connector jars from
 ``.jars/flink`` + the jobs' Java code (``.jars/java``); conf = a generated config.yaml (ports,
-RocksDB state with bloom filters, checkpoint folder, UTC JVMs); tmp = Flink's working files.
+heap (hashmap) state, checkpoint folder, UTC JVMs); tmp = Flink's working files.
 """
 from __future__ import annotations
 
@@ -55,10 +55,10 @@ taskmanager:
   bind-host: localhost
   host: localhost
   numberOfTaskSlots: 4
-  memory: {{process: {{size: 4096m}}, managed: {{fraction: 0.3}}}}
+  memory: {{process: {{size: 4096m}}, managed: {{fraction: 0.1}}}}
 rest: {{address: localhost, bind-address: localhost, port: {profile.flink_rest_port}}}
 parallelism: {{default: 1}}
-state: {{backend: {{type: rocksdb, incremental: true, rocksdb: {{use-bloom-filter: true, compression: {{per: {{level: NO_COMPRESSION}}}}}}}}}}
+state: {{backend: {{type: hashmap}}}}
 execution:
   checkpointing:
     dir: file://{base / 'checkpoints'}
@@ -66,7 +66,7 @@ execution:
     num-retained: 3
 restart-strategy: {{type: exponential-delay}}
 heartbeat: {{timeout: 15000}}
-# Flink's working files (TaskManager working dirs with their blob caches, RocksDB's local files, the
+# Flink's working files (TaskManager working dirs with their blob caches, the
 # dashboard's uploads) in the profile's folder, not /tmp: a TaskManager killed with -9 cannot delete
 # its ~250 MB, and `make clean` deletes the folder. Emptied when the cluster starts (_prepare).
 io: {{tmp: {{dirs: {base / 'tmp'}}}}}

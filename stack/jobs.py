@@ -188,8 +188,6 @@ def forget(profile: Profile, name: str) -> None:
     output_tables = importlib.import_module(f"flink_jobs.{name}").OUTPUT_TABLES  # imports PyFlink: only here
     with psycopg2.connect(profile.database_url) as conn, conn.cursor() as cur:
         cur.execute(f"TRUNCATE {', '.join(output_tables)}")
-        # the delta sinks' flushes of those tables: nothing is left to take back
-        cur.execute("DELETE FROM copy_sink_ledger WHERE table_name = ANY(%s)", (list(output_tables),))
 
 
 def rebuild(profile: Profile, name: str) -> str:

@@ -1,11 +1,10 @@
 """The job's pure build steps on a local batch environment (no Kafka, no PostgreSQL): parsing and
-validation by the job's Java functions (flink_jobs/java) and rollups, against values computed here in
-Python and the ingest API's own validation."""
+validation by the job's Java functions (flink_jobs/java), against values computed here in Python and
+the ingest API's own validation. (The rollups are PostgreSQL's: tests/flink_jobs/test_emission_apply.py.)"""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime, timezone
 
 import pytest
 from pyflink.common import Configuration
@@ -13,9 +12,9 @@ from pyflink.table import EnvironmentSettings, Table, TableEnvironment
 
 from carbon_stream.events import EmissionEvent, event_time_problem
 from carbon_stream.settings import Settings
-from flink_jobs.emissions_rollup import build_checked_events, build_rollup, contract_call_sql, register_functions
+from flink_jobs.emissions_rollup import build_checked_events, contract_call_sql, register_functions
 from stack.flink import JAVA_JAR
-from tests.utils.ground_truth import AcceptedEvent, expected_rollups, parse_rfc3339
+from tests.utils.ground_truth import parse_rfc3339
 
 KAFKA_TS = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
@@ -156,27 +155,3 @@ def _api_accepts(payload: str) -> bool:
     if "event_id" not in json.loads(payload):
         return False
     return event_time_problem(event.occurred_at, KAFKA_TS, 35, 300) is None
-
-
-@pytest.mark.parametrize("grain", ["minute", "hour", "day", "month"])
-def test_rollup_changes_add_up_to_python_aggregation(t_env: TableEnvironment, grain: str) -> None:
-    """build_rollup gives each event's change to its window row (the delta sink adds them up): merged
-    the same way here, they equal the rollups computed in Python, calendar-month windows included."""
-    start = datetime(2026, 10, 31, 23, 58, 30, tzinfo=timezone.utc)
-    events = [AcceptedEvent(f"e{i}", f"org{i % 2}", start + timedelta(seconds=37 * i), Decimal(i * 7 % 50) / 8,
-                            1 + i % 3, "waste") for i in range(200)]
-    values = ", ".join(
-        f"('{e.org_id}', CAST({e.scope} AS SMALLINT), '{e.category}', "
-        f"TIMESTAMP '{e.occurred_at.replace(tzinfo=None).isoformat(sep=' ', timespec='milliseconds')}', "
-        f"CAST({e.co2e_kg} AS DECIMAL(18, 6)))" for e in events)
-    accepted = t_env.sql_query(f"SELECT * FROM (VALUES {values}) AS t(org_id, `scope`, category, occurred_at, co2e_kg)")
-    changes = _collect(build_rollup(t_env, accepted, grain))
-    assert len(changes) == len(events)
-    merged: dict[tuple, tuple] = {}
-    for org_id, scope, category, window_start, window_end, count, kg_sum, kg_min, kg_max in changes:
-        key = (org_id, scope, category, window_start.replace(tzinfo=timezone.utc))
-        assert window_end == window_start + {"minute": timedelta(minutes=1), "hour": timedelta(hours=1),
-                                             "day": timedelta(days=1)}.get(grain, window_end - window_start)
-        old = merged.get(key, (0, Decimal(0), kg_min, kg_max))
-        merged[key] = (old[0] + count, old[1] + kg_sum, min(old[2], kg_min), max(old[3], kg_max))
-    assert merged == expected_rollups(events, grain)

@@ -3,7 +3,8 @@ writing into the test stack's PostgreSQL: every supported type round-trips exact
 COPY's special characters, the newest row per key wins, existing rows are overwritten, and a
 DELETE change removes its row; with ``insert_first`` (straight COPY into the table) a flush that
 meets existing keys (a replay) still lands whole, as an upsert; a flush PostgreSQL refuses fails the
-job (flushes run on the sink's own thread: the failure must still reach the task)."""
+job (flushes run on the sink's own thread: the failure must still reach the task). An apply sink
+stages every row once and calls its function, each partition value always through one connection."""
 from __future__ import annotations
 
 import glob
@@ -20,7 +21,7 @@ from pyflink.datastream import StreamExecutionEnvironment
 from pyflink.table import DataTypes, Schema, StreamTableEnvironment
 
 from carbon_stream.settings import Settings
-from flink_jobs.connectors import postgres_delta_sink, postgres_upsert_sink
+from flink_jobs.connectors import postgres_apply_sink, postgres_upsert_sink
 from stack.flink import CONNECTOR_JARS, JAVA_JAR
 from stack.profile import Profile
 
@@ -56,14 +57,13 @@ def _schema() -> Schema:
 
 
 def _probe_table(stack: Profile, prefix: str, columns: str) -> Iterator[str]:
-    """A fresh table for one test, dropped after it with its ledger rows."""
+    """A fresh table for one test, dropped after it."""
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
         cur.execute(f"CREATE TABLE {name} ({columns})")
     yield name
     with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
         cur.execute(f"DROP TABLE {name}")
-        cur.execute("DELETE FROM copy_sink_ledger WHERE table_name = %s", (name,))
 
 
 @pytest.fixture
@@ -182,96 +182,51 @@ def test_a_flush_postgresql_refuses_fails_the_job_and_commits_nothing_of_it(stac
     assert _read(stack, table) == {}
 
 
-DELTA_COLUMNS = """
-    org_id       text          NOT NULL,
-    window_start timestamptz   NOT NULL,
-    event_count  bigint        NOT NULL,
-    co2e_kg_sum  numeric(24,6) NOT NULL,
-    co2e_kg_min  numeric(18,6) NOT NULL,
-    co2e_kg_max  numeric(18,6) NOT NULL,
-    note         text,
-    PRIMARY KEY (org_id, window_start)"""
-WINDOW = datetime(2026, 1, 1, 9, 0)  # naive UTC wall time
-WINDOW_TEXT = "2026-01-01 09:00:00.000+00"  # the same as COPY text
-
-
 @pytest.fixture
-def delta_table(stack: Profile) -> Iterator[str]:
-    yield from _probe_table(stack, "copy_sink_delta_probe", DELTA_COLUMNS)
+def apply_probe(stack: Profile) -> Iterator[str]:
+    """A table to stage into and a function that logs each staged row with the backend that applied it."""
+    name = f"copy_sink_apply_probe_{uuid.uuid4().hex[:8]}"
+    with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE TABLE {name} (org_id text NOT NULL, seq integer NOT NULL, kg numeric(18,6))")
+        cur.execute(f"""CREATE TABLE {name}_log (applied bigserial, org_id text, seq integer, kg numeric(18,6),
+                                                 backend integer, tx bigint)""")
+        cur.execute(f"""CREATE FUNCTION {name}() RETURNS bigint LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO {name}_log (org_id, seq, kg, backend, tx)
+                SELECT org_id, seq, kg, pg_backend_pid(), txid_current() FROM copy_stage;
+                RETURN 0;
+            END $$""")
+    yield name
+    with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
+        cur.execute(f"DROP FUNCTION {name}(); DROP TABLE {name}, {name}_log")
 
 
-def _write_deltas(stack: Profile, table: str, changes: list[tuple[str, int, Decimal]], max_rows: int) -> None:
-    """A bounded local job: each (org_id, event_count, co2e_kg) a change to the row (org_id, WINDOW),
-    through a delta sink flushing every ``max_rows`` distinct keys."""
+def test_an_apply_sink_stages_every_row_once_and_keeps_each_partition_value_on_one_connection(
+        stack: Profile, apply_probe: str):
+    """Rows of ten orgs through 2 connections, flushing every 4 rows (2 per part): every row applied
+    once, in its arrival order within its org, each org's rows always by the same backend, both used."""
+    sent = [(f"org-{i % 10}", i, Decimal(i) / 1000) for i in range(60)]
     env = StreamExecutionEnvironment.get_execution_environment()
     env.set_parallelism(1)
     env.add_jars(JAVA_JAR.as_uri(), *(f"file://{jar}" for jar in glob.glob(str(CONNECTOR_JARS / "postgresql-*.jar"))))
     t_env = StreamTableEnvironment.create(env)
-    t_env.get_config().set("table.local-time-zone", "UTC")
-    stream = env.from_collection([Row(org, count, kg, f"note {i}") for i, (org, count, kg) in enumerate(changes)],
-                                 type_info=Types.ROW_NAMED(["org_id", "n", "kg", "note"],
-                                                           [Types.STRING(), Types.LONG(), Types.BIG_DEC(), Types.STRING()]))
-    schema = (Schema.new_builder()
-              .column("org_id", DataTypes.STRING().not_null()).column("window_start", DataTypes.TIMESTAMP(3).not_null())
-              .column("event_count", DataTypes.BIGINT()).column("co2e_kg_sum", DataTypes.DECIMAL(18, 6))
-              .column("co2e_kg_min", DataTypes.DECIMAL(18, 6)).column("co2e_kg_max", DataTypes.DECIMAL(18, 6))
-              .column("note", DataTypes.STRING()).primary_key("org_id", "window_start").build())
-    t_env.create_temporary_table("delta_sink", postgres_delta_sink(
-        Settings(database_url=stack.database_url), table, schema, sums=("event_count", "co2e_kg_sum"),
-        mins=("co2e_kg_min",), maxes=("co2e_kg_max",), flush_interval_s=60, max_buffered_rows=max_rows))
-    t_env.execute_sql(f"""
-        INSERT INTO delta_sink SELECT org_id, TIMESTAMP '{WINDOW.isoformat(sep=' ')}', n,
-            CAST(kg AS DECIMAL(18, 6)), CAST(kg AS DECIMAL(18, 6)), CAST(kg AS DECIMAL(18, 6)), note
-        FROM {t_env.from_data_stream(stream)}""").wait()
+    stream = env.from_collection([Row(*row) for row in sent], type_info=Types.ROW_NAMED(
+        ["org_id", "seq", "kg"], [Types.STRING(), Types.INT(), Types.BIG_DEC()]))
+    schema = (Schema.new_builder().column("org_id", DataTypes.STRING()).column("seq", DataTypes.INT())
+              .column("kg", DataTypes.DECIMAL(18, 6)).build())
+    t_env.create_temporary_table("apply_sink", postgres_apply_sink(
+        Settings(database_url=stack.database_url), apply_probe, schema, function=apply_probe,
+        partition_column="org_id", connections=2, flush_interval_s=60, max_buffered_rows=4))
 
+    t_env.execute_sql(f"""INSERT INTO apply_sink SELECT org_id, seq, CAST(kg AS DECIMAL(18, 6))
+                          FROM {t_env.from_data_stream(stream)}""").wait()
 
-def _read_deltas(stack: Profile, table: str) -> dict[str, tuple]:
     with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT org_id, event_count, co2e_kg_sum, co2e_kg_min, co2e_kg_max FROM {table}")
-        return {row[0]: row[1:] for row in cur.fetchall()}
-
-
-def _ledger(stack: Profile, table: str) -> list[tuple[int, bool]]:
-    """(flush number, emptied?) of the table's ledger rows: a completed checkpoint (here: the end of the
-    bounded job) deletes the flushes it covers but the last, which it empties as its mark."""
-    with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT flush_seq, delta_lines = '' FROM copy_sink_ledger WHERE table_name = %s ORDER BY 1",
-                    (table,))
-        return cur.fetchall()
-
-
-def test_a_delta_sink_adds_each_change_to_its_row(stack: Profile, delta_table: str):
-    """Sums added, min/max kept, within a flush and into rows already there, exactly (the twelve
-    largest masses the contract accepts sum past a long of micro-kg); the finished job's end commits:
-    its flushes leave the ledger but the last one's empty mark (max-rows 2: 3 flushes)."""
-    with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
-        cur.execute(f"INSERT INTO {delta_table} VALUES ('org-a', %s, 5, 10, 1, 3, 'before')", (WINDOW,))
-    big = Decimal("999999999999.999999")
-    changes = [("org-a", 1, Decimal("0.5")), ("org-b", 1, Decimal("2")), ("org-a", 1, Decimal("4.25")),
-               *[("org-c", 1, big)] * 12]
-
-    _write_deltas(stack, delta_table, changes, max_rows=2)
-
-    assert _read_deltas(stack, delta_table) == {
-        "org-a": (7, Decimal("14.750000"), Decimal("0.500000"), Decimal("4.250000")),
-        "org-b": (1, Decimal("2.000000"), Decimal("2.000000"), Decimal("2.000000")),
-        "org-c": (12, big * 12, big, big)}
-    assert _ledger(stack, delta_table) == [(3, True)]
-
-
-def test_a_delta_writer_without_state_takes_back_the_flushes_left_in_the_ledger(stack: Profile, delta_table: str):
-    """A run that stopped after flush 7 and before a checkpoint covered it: its Kafka offsets were not
-    committed, so the next run reads those events again. Before its first flush the writer subtracts
-    flush 7 (and deletes org-z, which only that flush had created), then adds the new changes."""
-    with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cur:
-        cur.execute(f"INSERT INTO {delta_table} VALUES ('org-a', %s, 3, 6, 1, 3, 'n'), ('org-z', %s, 1, 5, 5, 5, 'n')",
-                    (WINDOW, WINDOW))
-        cur.execute("INSERT INTO copy_sink_ledger (table_name, subtask, flush_seq, delta_lines) VALUES (%s, 0, 7, %s)",
-                    (delta_table, f"org-a\t{WINDOW_TEXT}\t2\t4.000000\t1.000000\t3.000000\tn\n"
-                                  f"org-z\t{WINDOW_TEXT}\t1\t5.000000\t5.000000\t5.000000\tn\n"))
-
-    _write_deltas(stack, delta_table, [("org-a", 1, Decimal("2")), ("org-a", 1, Decimal("2"))], max_rows=100)
-
-    assert _read_deltas(stack, delta_table) == {
-        "org-a": (3, Decimal("6.000000"), Decimal("1.000000"), Decimal("3.000000"))}
-    assert _ledger(stack, delta_table) == [(1, True)]
+        cur.execute(f"SELECT org_id, seq, kg, backend, tx FROM {apply_probe}_log ORDER BY applied")
+        applied = cur.fetchall()
+    assert sorted((org, seq, kg) for org, seq, kg, _, _ in applied) == sorted(sent)
+    for org in {row[0] for row in sent}:
+        assert [seq for o, seq, *_ in applied if o == org] == [seq for o, seq, _ in sent if o == org]
+        assert len({backend for o, _, _, backend, _ in applied if o == org}) == 1
+    assert len({backend for *_, backend, _ in applied}) == 2
+    assert len({tx for *_, tx in applied}) > 2  # several flushes, each part in its own transaction

@@ -10,9 +10,7 @@ import org.apache.flink.table.data.DecimalData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.table.types.DataType;
-import org.apache.flink.table.types.logical.DecimalType;
 import org.apache.flink.table.types.logical.LogicalType;
-import org.apache.flink.table.types.logical.LogicalTypeRoot;
 
 /**
  * A PostgreSQL table as the sink writes it: its columns, primary key, SQL statements, and each row
@@ -51,14 +49,12 @@ final class CopyTable implements Serializable {
     private final String upsertSql;
     private final String deleteSql;
     private final List<String> columns;
-    private final List<String> keyColumns;
     private transient long lastEpochDay;  // appendUtc's cache: the last day written and its text
     private transient String lastDateText;
 
     CopyTable(String name, List<String> columns, List<DataType> dataTypes, List<String> keyColumns) {
         this.name = name;
         this.columns = List.copyOf(columns);
-        this.keyColumns = List.copyOf(keyColumns);
         this.types = dataTypes.stream().map(DataType::getLogicalType).collect(Collectors.toUnmodifiableList());
         types.forEach(CopyTable::requireSupported);
         this.getters = IntStream.range(0, types.size())
@@ -89,8 +85,19 @@ final class CopyTable implements Serializable {
         return name;
     }
 
+    /** The column's position, or -1 if the table has no such column. */
+    int columnIndex(String column) {
+        return columns.indexOf(column);
+    }
+
+    /** Creates the session's staging tables (if absent): rows to upsert, keys to delete. */
     List<String> createStageSql() {
         return createStageSql;
+    }
+
+    /** Creates the session's staging table of rows (if absent) alone: what an apply sink COPYs into. */
+    String createRowStageSql() {
+        return createStageSql.get(0);
     }
 
     String copySql() {
@@ -112,82 +119,6 @@ final class CopyTable implements Serializable {
 
     String deleteSql() {
         return deleteSql;
-    }
-
-    LogicalType type(int index) {
-        return types.get(index);
-    }
-
-    /**
-     * The delta roles of the columns, from the names given for each role (every other column: OTHER),
-     * or null when no column is given (an upsert sink). A summed, min or max column must be a non-key
-     * integer or DECIMAL of precision at most 18 (added as an unscaled long).
-     */
-    DeltaBuffer.Role[] deltaRoles(List<String> sums, List<String> mins, List<String> maxes) {
-        if (sums.isEmpty() && mins.isEmpty() && maxes.isEmpty()) {
-            return null;
-        }
-        for (String column : concat(sums, mins, maxes)) {
-            if (!columns.contains(column) || keyColumns.contains(column)) {
-                throw new IllegalArgumentException("postgres-copy " + name + ": delta column " + column
-                        + " must be a non-key column of the table");
-            }
-            LogicalType type = types.get(columns.indexOf(column));
-            boolean integral = type.getTypeRoot() == LogicalTypeRoot.BIGINT
-                    || type.getTypeRoot() == LogicalTypeRoot.INTEGER || type.getTypeRoot() == LogicalTypeRoot.SMALLINT;
-            if (!integral && !(type instanceof DecimalType decimal && decimal.getPrecision() <= 18)) {
-                throw new IllegalArgumentException("postgres-copy " + name + ": delta column " + column
-                        + " must be an integer or a DECIMAL of precision <= 18, not " + type);
-            }
-        }
-        return columns.stream().map(c -> sums.contains(c) ? DeltaBuffer.Role.SUM : mins.contains(c)
-                ? DeltaBuffer.Role.MIN : maxes.contains(c) ? DeltaBuffer.Role.MAX : DeltaBuffer.Role.OTHER)
-                .toArray(DeltaBuffer.Role[]::new);
-    }
-
-    /** Staged delta rows applied: sums added, min/max kept, other columns overwritten. */
-    String deltaUpsertSql(DeltaBuffer.Role[] roles) {
-        List<String> sets = IntStream.range(0, columns.size()).filter(i -> !keyColumns.contains(columns.get(i)))
-                .mapToObj(i -> {
-                    String c = quote(columns.get(i));
-                    return switch (roles[i]) {
-                        case SUM -> c + " = t." + c + " + EXCLUDED." + c;
-                        case MIN -> c + " = LEAST(t." + c + ", EXCLUDED." + c + ")";
-                        case MAX -> c + " = GREATEST(t." + c + ", EXCLUDED." + c + ")";
-                        default -> c + " = EXCLUDED." + c;
-                    };
-                }).collect(Collectors.toList());
-        return "INSERT INTO " + name + " AS t (" + columnList(columns) + ") SELECT " + columnList(columns) + " FROM "
-                + STAGE + " ON CONFLICT (" + columnList(keyColumns) + ") DO UPDATE SET " + String.join(", ", sets);
-    }
-
-    /**
-     * Staged delta rows taken back: their sums subtracted, then rows whose sums are all 0 deleted
-     * (rows that only those deltas had created). Min and max are left: they are idempotent, and the
-     * replay that follows a revert applies the same values again.
-     */
-    List<String> revertSql(DeltaBuffer.Role[] roles) {
-        List<String> sums = IntStream.range(0, columns.size()).filter(i -> roles[i] == DeltaBuffer.Role.SUM)
-                .mapToObj(i -> quote(columns.get(i))).collect(Collectors.toList());
-        String keyMatch = keyColumns.stream().map(k -> "t." + quote(k) + " = s." + quote(k))
-                .collect(Collectors.joining(" AND "));
-        return List.of(
-                "UPDATE " + name + " AS t SET " + sums.stream().map(c -> c + " = t." + c + " - s." + c)
-                        .collect(Collectors.joining(", ")) + " FROM " + STAGE + " s WHERE " + keyMatch,
-                "DELETE FROM " + name + " AS t USING " + STAGE + " s WHERE " + keyMatch + " AND "
-                        + sums.stream().map(c -> "t." + c + " = 0").collect(Collectors.joining(" AND ")));
-    }
-
-    /** One field as COPY text. */
-    String fieldText(RowData row, int index) {
-        StringBuilder text = new StringBuilder(32);
-        appendField(text, row, index);
-        return text.toString();
-    }
-
-    @SafeVarargs
-    private static List<String> concat(List<String>... lists) {
-        return java.util.Arrays.stream(lists).flatMap(List::stream).collect(Collectors.toList());
     }
 
     /** The row's primary key fields as COPY text, tab-separated (unique per key: escaped text holds no raw tab). */
@@ -222,13 +153,24 @@ final class CopyTable implements Serializable {
     /** The row as one COPY text line, newline included. */
     String line(RowData row) {
         StringBuilder text = new StringBuilder(256);
+        appendLine(text, row);
+        return text.toString();
+    }
+
+    /** Appends the row's COPY text line, newline included. */
+    void appendLine(StringBuilder text, RowData row) {
         for (int i = 0; i < types.size(); i++) {
             if (i > 0) {
                 text.append('\t');
             }
             appendField(text, row, i);
         }
-        return text.append('\n').toString();
+        text.append('\n');
+    }
+
+    /** One field's value as Flink holds it (StringData, DecimalData, TimestampData, boxed numbers), or null. */
+    Object field(RowData row, int index) {
+        return getters[index].getFieldOrNull(row);
     }
 
     private void appendField(StringBuilder text, RowData row, int index) {

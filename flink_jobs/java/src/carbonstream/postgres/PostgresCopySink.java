@@ -4,35 +4,35 @@ import org.apache.flink.table.connector.ChangelogMode;
 import org.apache.flink.table.connector.sink.DynamicTableSink;
 import org.apache.flink.table.connector.sink.SinkV2Provider;
 
-/** The table side of {@link PostgresCopySinkFactory}. */
+/**
+ * The table side of {@link PostgresCopySinkFactory}: an upsert sink takes the upsert changelog (INSERT
+ * and UPDATE_AFTER write the row, DELETE removes the row with its key), an apply sink insert-only rows.
+ */
 final class PostgresCopySink implements DynamicTableSink {
 
     private final CopyTable table;
-    private final CopyUpsertSink.Options options;
+    private final ChangelogMode mode;
+    private final SinkV2Provider provider;
 
-    PostgresCopySink(CopyTable table, CopyUpsertSink.Options options) {
+    PostgresCopySink(CopyTable table, ChangelogMode mode, SinkV2Provider provider) {
         this.table = table;
-        this.options = options;
+        this.mode = mode;
+        this.provider = provider;
     }
 
-    /**
-     * Upserts: INSERT and UPDATE_AFTER write the row, DELETE removes the row with its key. A delta sink
-     * accepts the same changelog for the planner's sake (after an OVER aggregate it cannot prove that a
-     * keep-first deduplication is append-only) but adds INSERT rows only: any other change fails the job.
-     */
     @Override
     public ChangelogMode getChangelogMode(ChangelogMode requestedMode) {
-        return ChangelogMode.upsert();
+        return mode;
     }
 
     @Override
     public SinkRuntimeProvider getSinkRuntimeProvider(Context context) {
-        return SinkV2Provider.of(new CopyUpsertSink(table, options));
+        return provider;
     }
 
     @Override
     public DynamicTableSink copy() {
-        return new PostgresCopySink(table, options);
+        return new PostgresCopySink(table, mode, provider);
     }
 
     @Override
