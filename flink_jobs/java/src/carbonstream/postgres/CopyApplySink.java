@@ -57,14 +57,18 @@ final class CopyApplySink implements Sink<RowData> {
 
     /**
      * Buffers each part's rows as COPY text and hands a part's text to its {@link Flusher}, which
-     * applies it while the task goes on buffering: when its flusher is idle and either the flush
-     * interval has passed since the part's last flush began or a quarter of the part's share of
-     * {@code maxRows} waits (a backlog: flushes back to back), checked every 256 rows and at each tick
-     * of the interval (a busy flusher is left alone, so under load a part's batches grow to what
-     * PostgreSQL applies per transaction: fewer rollup rows rewritten per event); when the part holds its share of
-     * {@code maxRows} rows (then waiting for the flusher: backpressure), and at each checkpoint and the
-     * end of input, which wait for every part: every row before a checkpoint has been applied when
-     * the checkpoint completes.
+     * applies it while the task goes on buffering:
+     * <ul>
+     *   <li>when its flusher is idle and either the flush interval has passed since the part's last
+     *   flush began or a quarter of the part's share of {@code maxRows} waits (a backlog: flushes back
+     *   to back), checked every 256 rows and at each tick of the interval. A busy flusher is left
+     *   alone, so under load a part's batches grow to what PostgreSQL applies per transaction (fewer
+     *   rollup rows rewritten per event);</li>
+     *   <li>when the part holds its share of {@code maxRows} rows, waiting for the flusher
+     *   (backpressure);</li>
+     *   <li>at each checkpoint and the end of input, which wait for every part: every row before a
+     *   checkpoint has been applied when the checkpoint completes.</li>
+     * </ul>
      */
     final class Writer implements SinkWriter<RowData> {
 
