@@ -80,7 +80,7 @@ def postgres_upsert_sink(settings: Settings, table: str, schema: Schema, flush_i
     staging table and ``INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE``. Upserts make replays
     after a failure idempotent (a row is overwritten with the same value).
 
-    ``insert_first`` is for tables whose rows are each written once (raw events, dead letters): a flush
+    ``insert_first`` is for tables whose rows are each written once (e.g. dead letters): a flush
     is COPYed straight into the table, and rewritten as the upsert only if a key already exists (a
     replay after a restore). A flush runs on the sink's own thread while the task goes on; a checkpoint
     waits for it. A failed flush is retried ``max_retries`` times on a fresh connection, then fails the job.

@@ -13,75 +13,54 @@ COMMENT ON COLUMN emission_event.watermark_at IS
     'Event-time watermark of the event''s Kafka partition when the job read it (max occurred_at seen on the '
     'partition so far - the out-of-orderness bound); the event was late iff occurred_at < watermark_at';
 
+-- One statement, so that every part reads the same rows just stored (the CTE "stored"); the four
+-- rollup parts differ only in their grain, so the statement is assembled from them (planned at each
+-- call: about a millisecond per flush).
 CREATE OR REPLACE FUNCTION emission_apply_staged() RETURNS bigint
 LANGUAGE plpgsql SET "TimeZone" = 'UTC' AS $$
 DECLARE
+    rollups text;
     stored_count bigint;
 BEGIN
-    WITH stored AS (
-        INSERT INTO emission_event (event_id, org_id, occurred_at, co2e_kg, scope, category, source, attributes,
-                                    kafka_partition, kafka_offset, kafka_timestamp, watermark_at)
-        SELECT event_id, org_id, occurred_at, co2e_kg, scope, category, source, attributes,
-               kafka_partition, kafka_offset, kafka_timestamp, watermark_at
-        FROM copy_stage
-        ON CONFLICT (event_id) DO NOTHING
-        RETURNING event_id, org_id, scope, category, occurred_at, co2e_kg, watermark_at, kafka_partition, kafka_offset
-    ), minute AS (
-        INSERT INTO emission_rollup_minute AS t (org_id, window_start, scope, category, window_end,
-                                                 event_count, co2e_kg_sum, co2e_kg_min, co2e_kg_max)
-        SELECT org_id, date_trunc('minute', occurred_at), scope, category,
-               date_trunc('minute', occurred_at) + interval '1 minute',
-               count(*), sum(co2e_kg), min(co2e_kg), max(co2e_kg)
-        FROM stored GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (org_id, window_start, scope, category) DO UPDATE SET
-            event_count = t.event_count + EXCLUDED.event_count, co2e_kg_sum = t.co2e_kg_sum + EXCLUDED.co2e_kg_sum,
-            co2e_kg_min = LEAST(t.co2e_kg_min, EXCLUDED.co2e_kg_min),
-            co2e_kg_max = GREATEST(t.co2e_kg_max, EXCLUDED.co2e_kg_max)
-    ), hour AS (
-        INSERT INTO emission_rollup_hour AS t (org_id, window_start, scope, category, window_end,
-                                               event_count, co2e_kg_sum, co2e_kg_min, co2e_kg_max)
-        SELECT org_id, date_trunc('hour', occurred_at), scope, category,
-               date_trunc('hour', occurred_at) + interval '1 hour',
-               count(*), sum(co2e_kg), min(co2e_kg), max(co2e_kg)
-        FROM stored GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (org_id, window_start, scope, category) DO UPDATE SET
-            event_count = t.event_count + EXCLUDED.event_count, co2e_kg_sum = t.co2e_kg_sum + EXCLUDED.co2e_kg_sum,
-            co2e_kg_min = LEAST(t.co2e_kg_min, EXCLUDED.co2e_kg_min),
-            co2e_kg_max = GREATEST(t.co2e_kg_max, EXCLUDED.co2e_kg_max)
-    ), day AS (
-        INSERT INTO emission_rollup_day AS t (org_id, window_start, scope, category, window_end,
-                                              event_count, co2e_kg_sum, co2e_kg_min, co2e_kg_max)
-        SELECT org_id, date_trunc('day', occurred_at), scope, category,
-               date_trunc('day', occurred_at) + interval '1 day',
-               count(*), sum(co2e_kg), min(co2e_kg), max(co2e_kg)
-        FROM stored GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (org_id, window_start, scope, category) DO UPDATE SET
-            event_count = t.event_count + EXCLUDED.event_count, co2e_kg_sum = t.co2e_kg_sum + EXCLUDED.co2e_kg_sum,
-            co2e_kg_min = LEAST(t.co2e_kg_min, EXCLUDED.co2e_kg_min),
-            co2e_kg_max = GREATEST(t.co2e_kg_max, EXCLUDED.co2e_kg_max)
-    ), month AS (
-        INSERT INTO emission_rollup_month AS t (org_id, window_start, scope, category, window_end,
-                                                event_count, co2e_kg_sum, co2e_kg_min, co2e_kg_max)
-        SELECT org_id, date_trunc('month', occurred_at), scope, category,
-               date_trunc('month', occurred_at) + interval '1 month',
-               count(*), sum(co2e_kg), min(co2e_kg), max(co2e_kg)
-        FROM stored GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (org_id, window_start, scope, category) DO UPDATE SET
-            event_count = t.event_count + EXCLUDED.event_count, co2e_kg_sum = t.co2e_kg_sum + EXCLUDED.co2e_kg_sum,
-            co2e_kg_min = LEAST(t.co2e_kg_min, EXCLUDED.co2e_kg_min),
-            co2e_kg_max = GREATEST(t.co2e_kg_max, EXCLUDED.co2e_kg_max)
-    ), late AS (
-        INSERT INTO emission_late_event (event_id, org_id, scope, category, occurred_at, co2e_kg, watermark_at,
-                                         lateness_ms, minute_start, hour_start, day_start, month_start,
-                                         kafka_partition, kafka_offset)
-        SELECT event_id, org_id, scope, category, occurred_at, co2e_kg, watermark_at,
-               (extract(epoch FROM watermark_at - occurred_at) * 1000)::bigint,
-               date_trunc('minute', occurred_at), date_trunc('hour', occurred_at),
-               date_trunc('day', occurred_at), date_trunc('month', occurred_at), kafka_partition, kafka_offset
-        FROM stored WHERE occurred_at < watermark_at
-        ON CONFLICT (event_id) DO NOTHING
-    )
-    SELECT count(*) INTO stored_count FROM stored;
+    SELECT string_agg(format($rollup$,
+        %1$s AS (
+            INSERT INTO emission_rollup_%1$s AS t (org_id, window_start, scope, category, window_end,
+                                                   event_count, co2e_kg_sum, co2e_kg_min, co2e_kg_max)
+            SELECT org_id, date_trunc(%1$L, occurred_at), scope, category,
+                   date_trunc(%1$L, occurred_at) + interval %2$L,
+                   count(*), sum(co2e_kg), min(co2e_kg), max(co2e_kg)
+            FROM stored GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (org_id, window_start, scope, category) DO UPDATE SET
+                event_count = t.event_count + EXCLUDED.event_count,
+                co2e_kg_sum = t.co2e_kg_sum + EXCLUDED.co2e_kg_sum,
+                co2e_kg_min = LEAST(t.co2e_kg_min, EXCLUDED.co2e_kg_min),
+                co2e_kg_max = GREATEST(t.co2e_kg_max, EXCLUDED.co2e_kg_max))$rollup$, grain, step), '' ORDER BY n)
+    INTO rollups
+    FROM (VALUES (1, 'minute', '1 minute'), (2, 'hour', '1 hour'), (3, 'day', '1 day'),
+                 (4, 'month', '1 month')) AS grains(n, grain, step);
+
+    EXECUTE $stored$
+        WITH stored AS (
+            INSERT INTO emission_event (event_id, org_id, occurred_at, co2e_kg, scope, category, source, attributes,
+                                        kafka_partition, kafka_offset, kafka_timestamp, watermark_at)
+            SELECT event_id, org_id, occurred_at, co2e_kg, scope, category, source, attributes,
+                   kafka_partition, kafka_offset, kafka_timestamp, watermark_at
+            FROM copy_stage
+            ON CONFLICT (event_id) DO NOTHING
+            RETURNING event_id, org_id, scope, category, occurred_at, co2e_kg, watermark_at, kafka_partition,
+                      kafka_offset)$stored$ || rollups || $late$,
+        late AS (
+            INSERT INTO emission_late_event (event_id, org_id, scope, category, occurred_at, co2e_kg, watermark_at,
+                                             lateness_ms, minute_start, hour_start, day_start, month_start,
+                                             kafka_partition, kafka_offset)
+            SELECT event_id, org_id, scope, category, occurred_at, co2e_kg, watermark_at,
+                   (extract(epoch FROM watermark_at - occurred_at) * 1000)::bigint,
+                   date_trunc('minute', occurred_at), date_trunc('hour', occurred_at),
+                   date_trunc('day', occurred_at), date_trunc('month', occurred_at), kafka_partition, kafka_offset
+            FROM stored WHERE occurred_at < watermark_at
+            ON CONFLICT (event_id) DO NOTHING)
+        SELECT count(*) FROM stored$late$
+    INTO stored_count;
     RETURN stored_count;
 END $$;
 COMMENT ON FUNCTION emission_apply_staged() IS
