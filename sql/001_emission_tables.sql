@@ -32,12 +32,6 @@ COMMENT ON COLUMN emission_event.kafka_offset IS 'Kafka offset the event was rea
 COMMENT ON COLUMN emission_event.kafka_timestamp IS 'Kafka record timestamp: when the broker received the event';
 COMMENT ON COLUMN emission_event.stored_at IS 'When this row was first written to PostgreSQL';
 
-CREATE OR REPLACE FUNCTION carbon_touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.updated_at := now();
-    RETURN NEW;
-END $$;
-
 DO $$
 DECLARE
     grain text;
@@ -65,9 +59,9 @@ BEGIN
         -- Rows are rewritten as their window fills up: 30 % free space per page lets PostgreSQL update
         -- a row in place without touching the indexes (a HOT update; no indexed column changes).
         EXECUTE format('ALTER TABLE emission_rollup_%1$s SET (fillfactor = 70)', grain);
+        -- updated_at is set by the statement that writes the row (emission_apply_staged); the row
+        -- trigger that did it cost a PL/pgSQL call per rewritten row
         EXECUTE format('DROP TRIGGER IF EXISTS touch_updated_at ON emission_rollup_%1$s', grain);
-        EXECUTE format('CREATE TRIGGER touch_updated_at BEFORE UPDATE ON emission_rollup_%1$s
-                        FOR EACH ROW EXECUTE FUNCTION carbon_touch_updated_at()', grain);
         EXECUTE format($c$COMMENT ON TABLE emission_rollup_%1$s IS
             'Per (org_id, scope, category) and UTC %1$s [window_start, window_end): totals of the '
             'deduplicated events in emission_event. Corrected in place by late events.'$c$, grain);
@@ -89,6 +83,14 @@ BEGIN
         EXECUTE format($c$COMMENT ON COLUMN emission_rollup_%1$s.updated_at IS
             'When PostgreSQL last wrote this row (first write or a correction)'$c$, grain);
     END LOOP;
+END $$;
+-- The rollups' former trigger function, dropped unless something else of the database still uses it
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+                   WHERE p.proname = 'carbon_touch_updated_at') THEN
+        DROP FUNCTION IF EXISTS carbon_touch_updated_at();
+    END IF;
 END $$;
 
 CREATE TABLE IF NOT EXISTS emission_late_event (

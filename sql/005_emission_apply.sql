@@ -34,7 +34,8 @@ BEGIN
                 event_count = t.event_count + EXCLUDED.event_count,
                 co2e_kg_sum = t.co2e_kg_sum + EXCLUDED.co2e_kg_sum,
                 co2e_kg_min = LEAST(t.co2e_kg_min, EXCLUDED.co2e_kg_min),
-                co2e_kg_max = GREATEST(t.co2e_kg_max, EXCLUDED.co2e_kg_max))$rollup$, grain, step), '' ORDER BY n)
+                co2e_kg_max = GREATEST(t.co2e_kg_max, EXCLUDED.co2e_kg_max),
+                updated_at = now())$rollup$, grain, step), '' ORDER BY n)
     INTO rollups
     FROM (VALUES (1, 'minute', '1 minute'), (2, 'hour', '1 hour'), (3, 'day', '1 day'),
                  (4, 'month', '1 month')) AS grains(n, grain, step);
