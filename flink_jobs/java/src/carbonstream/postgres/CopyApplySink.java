@@ -38,8 +38,8 @@ final class CopyApplySink implements Sink<RowData> {
     private static final int INITIAL_PART_CHARS = 1 << 16;
 
     /** How the writers connect, split, buffer and retry (the factory's options). */
-    record Options(CopyUpsertSink.Connection connection, String function, int connections, int partitionIndex,
-            int maxRows, long intervalMs, int maxRetries) implements Serializable {
+    record Options(CopyUpsertSink.Writing writing, String function, int connections, int partitionIndex)
+            implements Serializable {
     }
 
     private final CopyTable table;
@@ -87,14 +87,18 @@ final class CopyApplySink implements Sink<RowData> {
             this.parts = new StringBuilder[options.connections()];
             this.rows = new int[options.connections()];
             this.lastFlushAt = new long[options.connections()];
-            this.maxPartRows = Math.max(1, options.maxRows() / options.connections());
+            this.maxPartRows = Math.max(1, options.writing().maxRows() / options.connections());
             for (int p = 0; p < parts.length; p++) {
-                flushers[p] = new Flusher("postgres-copy " + table.name() + " " + subtask + "." + p,
-                        options.connection(), List.of(table.createRowStageSql()), options.maxRetries());
+                flushers[p] = new Flusher("postgres-copy " + table.name() + " " + subtask + "." + p, options.writing(),
+                        List.of(table.createRowStageSql()));
                 parts[p] = new StringBuilder(INITIAL_PART_CHARS);
             }
             this.applySql = "SELECT " + options.function() + "()";
-            scheduleFlush();
+            Flusher.every(timers, options.writing().intervalMs(), time -> {
+                for (int p = 0; p < parts.length; p++) {
+                    flushIfDue(p);
+                }
+            });
         }
 
         @Override
@@ -138,19 +142,10 @@ final class CopyApplySink implements Sink<RowData> {
             return Math.floorMod(value.hashCode(), parts.length);
         }
 
-        private void scheduleFlush() {
-            timers.registerTimer(timers.getCurrentProcessingTime() + options.intervalMs(), time -> {
-                for (int p = 0; p < parts.length; p++) {
-                    flushIfDue(p);
-                }
-                scheduleFlush();
-            });
-        }
-
         /** Starts the part's flush if its flusher is idle and either the interval has passed or a backlog waits. */
         private void flushIfDue(int part) throws IOException, InterruptedException {
             if (!flushers[part].busy() && (rows[part] >= maxPartRows / 4
-                    || timers.getCurrentProcessingTime() - lastFlushAt[part] >= options.intervalMs())) {
+                    || timers.getCurrentProcessingTime() - lastFlushAt[part] >= options.writing().intervalMs())) {
                 startFlush(part);
             }
         }

@@ -53,9 +53,16 @@ final class CopyUpsertSink implements Sink<RowData> {
         }
     }
 
-    /** How the writers connect, buffer and retry (the factory's options). */
-    record Options(Connection connection, int maxRows, long intervalMs, int maxRetries, boolean insertFirst)
-            implements Serializable {
+    /**
+     * How a writer of either mode connects, buffers and retries (the factory's common options):
+     * flush every {@code intervalMs} and at {@code maxRows} buffered rows, a failed write retried
+     * {@code maxRetries} times.
+     */
+    record Writing(Connection connection, int maxRows, long intervalMs, int maxRetries) implements Serializable {
+    }
+
+    /** An upsert sink's options: the common ones, and whether INSERT rows are COPYed straight in first. */
+    record Options(Writing writing, boolean insertFirst) implements Serializable {
     }
 
     private static final String UNIQUE_VIOLATION = "23505";
@@ -94,15 +101,14 @@ final class CopyUpsertSink implements Sink<RowData> {
 
         Writer(WriterInitContext context) {
             this.timers = context.getProcessingTimeService();
-            this.flusher = new Flusher("postgres-copy " + table.name(), options.connection(), table.createStageSql(),
-                    options.maxRetries());
-            scheduleFlush();
+            this.flusher = new Flusher("postgres-copy " + table.name(), options.writing(), table.createStageSql());
+            Flusher.every(timers, options.writing().intervalMs(), time -> startFlush());
         }
 
         @Override
         public void write(RowData row, Context context) throws IOException, InterruptedException {
             buffer.add(row);  // formatted now: the row object may be reused
-            if (buffer.size() >= options.maxRows()) {
+            if (buffer.size() >= options.writing().maxRows()) {
                 startFlush();
             }
         }
@@ -116,13 +122,6 @@ final class CopyUpsertSink implements Sink<RowData> {
         @Override
         public void close() throws Exception {
             flusher.close();
-        }
-
-        private void scheduleFlush() {
-            timers.registerTimer(timers.getCurrentProcessingTime() + options.intervalMs(), time -> {
-                startFlush();
-                scheduleFlush();
-            });
         }
 
         /** Hands the buffer to the flusher thread (after the previous flush has finished). */

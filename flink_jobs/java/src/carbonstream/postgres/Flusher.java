@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.flink.api.common.operators.ProcessingTimeService;
 import org.postgresql.copy.CopyIn;
 
 /**
@@ -28,21 +29,29 @@ final class Flusher implements AutoCloseable {
     }
 
     private final CopyUpsertSink.Connection connection;
-    private final List<String> setupSql;
     private final int maxRetries;
+    private final List<String> setupSql;
     private final ExecutorService thread;
     private Future<?> inFlight;
     private java.sql.Connection db;  // used by the flusher thread only
 
     /** {@code setupSql}: run once on each new connection (e.g. creating the session's staging tables). */
-    Flusher(String threadName, CopyUpsertSink.Connection connection, List<String> setupSql, int maxRetries) {
-        this.connection = connection;
+    Flusher(String threadName, CopyUpsertSink.Writing writing, List<String> setupSql) {
+        this.connection = writing.connection();
+        this.maxRetries = writing.maxRetries();
         this.setupSql = List.copyOf(setupSql);
-        this.maxRetries = maxRetries;
         this.thread = Executors.newSingleThreadExecutor(task -> {
             Thread flusher = new Thread(task, threadName);
             flusher.setDaemon(true);
             return flusher;
+        });
+    }
+
+    /** Runs {@code action} on the task's thread every {@code intervalMs} (a writer's flush timer). */
+    static void every(ProcessingTimeService timers, long intervalMs, ProcessingTimeService.ProcessingTimeCallback action) {
+        timers.registerTimer(timers.getCurrentProcessingTime() + intervalMs, time -> {
+            action.onProcessingTime(time);
+            every(timers, intervalMs, action);
         });
     }
 

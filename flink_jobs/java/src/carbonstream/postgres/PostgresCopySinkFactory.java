@@ -89,22 +89,22 @@ public final class PostgresCopySinkFactory implements DynamicTableSinkFactory {
         helper.validate();
         ReadableConfig options = helper.getOptions();
         ResolvedSchema schema = context.getCatalogTable().getResolvedSchema();
-        CopyUpsertSink.Connection connection = new CopyUpsertSink.Connection(options.get(URL), options.get(USERNAME),
-                options.get(PASSWORD));
+        CopyUpsertSink.Writing writing = new CopyUpsertSink.Writing(new CopyUpsertSink.Connection(options.get(URL),
+                options.get(USERNAME), options.get(PASSWORD)), options.get(MAX_ROWS), options.get(INTERVAL).toMillis(),
+                options.get(MAX_RETRIES));
         String name = options.get(TABLE_NAME);
         if (options.getOptional(APPLY_FUNCTION).isPresent()) {
-            return applySink(options, schema, connection, name);
+            return applySink(options, schema, writing, name);
         }
         UniqueConstraint key = schema.getPrimaryKey().orElseThrow(() -> new IllegalArgumentException(
                 "postgres-copy sink " + name + ": the table needs a PRIMARY KEY (it upserts on it)"));
         CopyTable table = new CopyTable(name, schema.getColumnNames(), schema.getColumnDataTypes(), key.getColumns());
         return new PostgresCopySink(table, ChangelogMode.upsert(), SinkV2Provider.of(new CopyUpsertSink(table,
-                new CopyUpsertSink.Options(connection, options.get(MAX_ROWS), options.get(INTERVAL).toMillis(),
-                        options.get(MAX_RETRIES), options.get(INSERT_FIRST)))));
+                new CopyUpsertSink.Options(writing, options.get(INSERT_FIRST)))));
     }
 
     private static DynamicTableSink applySink(ReadableConfig options, ResolvedSchema schema,
-            CopyUpsertSink.Connection connection, String name) {
+            CopyUpsertSink.Writing writing, String name) {
         CopyTable table = new CopyTable(name, schema.getColumnNames(), schema.getColumnDataTypes(), List.of());
         int connections = options.get(APPLY_CONNECTIONS);
         int partitionIndex = options.getOptional(APPLY_PARTITION).map(table::columnIndex).orElse(-1);
@@ -113,7 +113,6 @@ public final class PostgresCopySinkFactory implements DynamicTableSinkFactory {
                     + " must be >= 1, and above 1 needs " + APPLY_PARTITION.key() + " naming one of its columns");
         }
         return new PostgresCopySink(table, ChangelogMode.insertOnly(), SinkV2Provider.of(new CopyApplySink(table,
-                new CopyApplySink.Options(connection, options.get(APPLY_FUNCTION), connections, partitionIndex,
-                        options.get(MAX_ROWS), options.get(INTERVAL).toMillis(), options.get(MAX_RETRIES)))));
+                new CopyApplySink.Options(writing, options.get(APPLY_FUNCTION), connections, partitionIndex))));
     }
 }
