@@ -17,10 +17,18 @@ import psycopg2
 from stack.proc import port_open, run, wait_until
 from stack.profile import REPO, Profile
 
-__all__ = ["install", "start", "stop", "status", "apply_schema", "bin_dir"]
+__all__ = ["INITDB_LOCALE", "install", "start", "stop", "status", "apply_schema", "bin_dir"]
 
 log = logging.getLogger("stack")
 SQL_DIR = REPO / "sql"
+# UTF-8 with collation C, whatever the machine's locale: text sorts by byte, which for UTF-8 is code-point
+# order (as C.UTF-8), so org_id and category order the same on every machine. It is also the cheapest:
+# with a libc collation PostgreSQL 15 compares them through strcoll in every B-tree descent and sort of
+# the event sink's statement. Measured on the sink's statement alone (.exp prototype, 1M events, 2
+# writers): 26.7 vs 28.3 PostgreSQL CPU-µs per event (4 vs 6 runs); in the whole pipeline bench the
+# difference stayed within the noise (53.8 / 52.7 vs 55.7 / 52.4 PostgreSQL CPU-s for 2M events).
+# docker-compose.yml passes the same to initdb (POSTGRES_INITDB_ARGS).
+INITDB_LOCALE = ("-E", "UTF8", "--locale=C.UTF-8", "--lc-collate=C")
 
 
 def bin_dir() -> Path | None:
@@ -68,7 +76,7 @@ def start(profile: Profile) -> None:
         if os.geteuid() == 0:
             shutil.chown(data.parent, "postgres")
             shutil.chown(data, "postgres")
-        run(_as_postgres([str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8",
+        run(_as_postgres([str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", *INITDB_LOCALE,
                           "--auth-local=trust", "--auth-host=scram-sha-256"]))
     sock.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:

@@ -110,6 +110,12 @@ def test_compose_publishes_the_dev_profile_ports(services):
         assert services[name]["command"][-3:-1] == ["--port", str(expected[name])]
 
 
+def test_compose_postgres_initdb_matches_the_local_cluster(services):
+    from stack.postgres import INITDB_LOCALE
+
+    assert services["postgres"]["environment"]["POSTGRES_INITDB_ARGS"].split() == list(INITDB_LOCALE)
+
+
 def test_compose_kafka_host_port_advertises_the_local_address(services):
     env = services["kafka"]["environment"]
     container_port = services["kafka"]["ports"][0].split(":")[1]
