@@ -1,9 +1,11 @@
 """Ingest API throughput on loopback: single POST req/s with p50/p99 latency, batch POST events/s,
 and (with ``--kafka-jars``) Kafka's own ProducerPerformance on the same broker as the box's limit.
 
-Starts ``uvicorn ingest_api.app:app`` (``--workers``, default 1) as a separate process against ``--bootstrap``, drives
-it with a minimal keep-alive HTTP/1.1 client (so the client costs little CPU), writes JSON to
-``--out`` and prints a table. Bounded: every phase sends a fixed number of requests.
+Starts the ingest API as ``make up`` does (``python -m ingest_api``: ``--processes`` server processes
+sharing the port, default ``CS_INGEST_API_PROCESSES``) against ``--bootstrap``, drives it with a minimal
+keep-alive HTTP/1.1 client (so the client costs little CPU) over enough connections for the kernel to
+spread them over the processes, writes JSON to ``--out`` and prints a table. Bounded: every phase sends
+a fixed number of requests.
 
     .venv/bin/python bench/bench_ingest.py --bootstrap localhost:9092 --kafka-jars .jars/kafka
 """
@@ -130,11 +132,10 @@ def bench_producer_performance(jars: Path, bootstrap: str, records: int, record_
             "events_per_s_runs": per_s, "summaries": summaries}
 
 
-def _start_server(port: int, bootstrap: str, workers: int) -> subprocess.Popen:
+def _start_server(port: int, bootstrap: str, processes: int) -> subprocess.Popen:
     env = {**os.environ, "CS_KAFKA_BOOTSTRAP_SERVERS": bootstrap}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "ingest_api.app:app", "--host", "127.0.0.1",
-                               "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-                               "--no-access-log"], env=env)
+    server = subprocess.Popen([sys.executable, "-m", "ingest_api", "--host", "127.0.0.1", "--port", str(port),
+                               "--processes", str(processes), "--log-level", "warning"], env=env, cwd=REPO)
     deadline = time.monotonic() + _SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
         try:
@@ -173,8 +174,10 @@ def main() -> None:
     parser.add_argument("--single-concurrency", type=int, default=16)
     parser.add_argument("--batches", type=int, default=250)
     parser.add_argument("--batch-size", type=int, default=2000)
-    parser.add_argument("--batch-concurrency", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the ingest API")
+    parser.add_argument("--batch-concurrency", type=int, default=8,
+                        help="keep-alive connections of the batch phase (several per server process)")
+    parser.add_argument("--processes", type=int, default=get_settings().ingest_api_processes,
+                        help="server processes of the ingest API (default: CS_INGEST_API_PROCESSES)")
     parser.add_argument("--kafka-jars", type=Path, default=REPO / ".jars" / "kafka",
                         help="Kafka jars folder: also run ProducerPerformance (the box's limit)")
     parser.add_argument("--perf-records", type=int, default=2_000_000,
@@ -184,7 +187,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
-    server = _start_server(args.port, args.bootstrap, args.workers)
+    server = _start_server(args.port, args.bootstrap, args.processes)
     try:
         log.info("warm-up")
         bench_single(args.port, 500, args.single_concurrency)
@@ -202,7 +205,7 @@ def main() -> None:
         results["producer_performance"] = bench_producer_performance(
             args.kafka_jars, args.bootstrap, args.perf_records, int(results["batch"]["mean_event_bytes"]), args.perf_runs)
     results["environment"] = {"cpus": os.cpu_count(), "load_average_1m": os.getloadavg()[0],
-                              "bootstrap": args.bootstrap, "uvicorn_workers": args.workers,
+                              "bootstrap": args.bootstrap, "ingest_api_processes": args.processes,
                               "measured_at": datetime.now(timezone.utc).isoformat()}
     write_result(args.out, results)
     print(_table(results))  # the table is this tool's output; progress goes to logging

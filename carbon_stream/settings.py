@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     )
     checkpoint_interval_s: int = Field(10, gt=0, description="Flink checkpoint interval")
     job_parallelism: int = Field(1, gt=0, description="Parallelism of the Flink jobs")
+    ingest_api_processes: int = Field(
+        2, gt=0, description="Ingest API (python -m ingest_api): server processes sharing its port (SO_REUSEPORT)"
+    )
     batch_max_events: int = Field(10_000, gt=0, description="Ingest API: max events in one batch POST")
     batch_max_bytes: int = Field(5_000_000, gt=0, description="Ingest API: max body bytes of one batch POST")
     expected_flink_jobs: tuple[str, ...] = Field(

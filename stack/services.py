@@ -29,12 +29,12 @@ class Service:
 
 
 def services(profile: Profile, demo_rate_per_s: float = 20.0) -> list[Service]:
-    def api(module: str, port: int) -> tuple[str, ...]:
-        return ("-m", "uvicorn", f"{module}.app:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log")
-
     return [
-        Service("ingest-api", api("ingest_api", profile.ingest_port), profile.ingest_port),
-        Service("read-api", api("read_api", profile.read_port), profile.read_port),
+        # python -m ingest_api: CS_INGEST_API_PROCESSES server processes sharing the port (ingest_api.server)
+        Service("ingest-api", ("-m", "ingest_api", "--host", "127.0.0.1", "--port", str(profile.ingest_port)),
+                profile.ingest_port),
+        Service("read-api", ("-m", "uvicorn", "read_api.app:app", "--host", "127.0.0.1", "--port",
+                             str(profile.read_port), "--no-access-log"), profile.read_port),
         Service("demo-producer", ("-m", "producers.emissions", "--rate", str(demo_rate_per_s)), None),
     ]
 
