@@ -7,6 +7,7 @@ and 422 (never 400) for malformed JSON or bad UTF-8.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from fastapi import Depends, Request
 from carbon_stream.events import EmissionEvent
 from carbon_stream.settings import Settings
 from ingest_api.errors import InputRejected, body_rejected
-from ingest_api.publisher import Publisher
+from ingest_api.publisher import Publisher, ValidatedEvent
 from ingest_api.schemas import ErrorItem, SeedEmissionIn
 from ingest_api.validation import parse_event, parse_json_batch, parse_ndjson_batch, parse_seed
 
@@ -73,12 +74,12 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def read_event(request: Request, settings: SettingsDep) -> EmissionEvent:
+async def read_event(request: Request, settings: SettingsDep) -> ValidatedEvent:
     _media_type(request, (JSON,))
     return parse_event(await _read_body(request, EVENT_MAX_BYTES), _now(), settings)
 
 
-async def read_batch(request: Request, settings: SettingsDep) -> list[EmissionEvent]:
+async def read_batch(request: Request, settings: SettingsDep) -> Sequence[ValidatedEvent]:
     media_type = _media_type(request, (JSON, NDJSON))
     body = await _read_body(request, settings.batch_max_bytes)
     parse = parse_ndjson_batch if media_type == NDJSON else parse_json_batch
@@ -90,6 +91,6 @@ async def read_seed_emission(request: Request) -> tuple[SeedEmissionIn, Emission
     return parse_seed(await _read_body(request, EVENT_MAX_BYTES), _now())
 
 
-NewEvent = Annotated[EmissionEvent, Depends(read_event)]
-NewBatch = Annotated[list[EmissionEvent], Depends(read_batch)]
+NewEvent = Annotated[ValidatedEvent, Depends(read_event)]
+NewBatch = Annotated[Sequence[ValidatedEvent], Depends(read_batch)]
 NewSeedEmission = Annotated[tuple[SeedEmissionIn, EmissionEvent], Depends(read_seed_emission)]

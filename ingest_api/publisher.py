@@ -7,6 +7,9 @@ delivery callbacks run there and resolve the waiting request's asyncio future th
 ``Settings.kafka_send_timeout_s``, which is also librdkafka's ``message.timeout.ms``: a message that is
 not acknowledged by then fails instead of being retried forever. A fatal producer error (possible with
 idempotence) replaces the producer, so one failure never poisons later requests.
+
+Events come from either validation path (:class:`ValidatedEvent`) and bring their own Kafka value
+(``to_wire_json()``), byte for byte the same whichever path accepted them.
 """
 from __future__ import annotations
 
@@ -15,16 +18,16 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from carbon_stream.events import EmissionEvent
 from carbon_stream.settings import Settings
 from carbon_stream.topics import EMISSIONS
 from ingest_api.schemas import KafkaHealth
 
-__all__ = ["KafkaUnavailable", "Publisher", "EventPublisher", "producer_config", "encode_event"]
+__all__ = ["KafkaUnavailable", "ValidatedEvent", "Publisher", "EventPublisher", "producer_config", "encode_event"]
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +47,27 @@ class KafkaUnavailable(Exception):
         self.event_ids = event_ids
 
 
+class ValidatedEvent(Protocol):
+    """An event that passed validation, by either path (``ingest_api.validation``): a pydantic
+    ``EmissionEvent`` or a strict path ``EncodedEmission``. What publishing, the routes and the event-time
+    rule use of it."""
+
+    @property
+    def event_id(self) -> uuid.UUID: ...
+
+    @property
+    def org_id(self) -> str: ...
+
+    @property
+    def occurred_at(self) -> datetime: ...
+
+    def to_wire_json(self) -> bytes: ...
+
+
 class Publisher(Protocol):
     """What the routes need; tests substitute fakes that need no broker."""
 
-    async def publish(self, events: Sequence[EmissionEvent]) -> None: ...
+    async def publish(self, events: Sequence[ValidatedEvent]) -> None: ...
 
     async def kafka_health(self) -> KafkaHealth: ...
 
@@ -71,8 +91,8 @@ def producer_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def encode_event(event: EmissionEvent) -> tuple[bytes, bytes]:
-    """Kafka key (org_id, UTF-8) and value (compact UTF-8 JSON of ``to_wire()``)."""
+def encode_event(event: ValidatedEvent) -> tuple[bytes, bytes]:
+    """Kafka key (org_id, UTF-8) and value (compact UTF-8 JSON of ``EmissionEvent.to_wire()``)."""
     return event.org_id.encode(), event.to_wire_json()
 
 
@@ -127,7 +147,7 @@ class EventPublisher:
         remaining = self._producer.flush(self._timeout_s)
         log.info("Kafka producer closed; %d messages were still unacknowledged", remaining)
 
-    async def publish(self, events: Sequence[EmissionEvent]) -> None:
+    async def publish(self, events: Sequence[ValidatedEvent]) -> None:
         """Return once Kafka acknowledged every event; raise KafkaUnavailable otherwise (bounded)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout_s

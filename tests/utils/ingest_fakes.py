@@ -3,16 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from carbon_stream.events import EmissionEvent
 from carbon_stream.topics import EMISSIONS
-from ingest_api.publisher import KafkaUnavailable
+from ingest_api.publisher import KafkaUnavailable, ValidatedEvent
 from ingest_api.schemas import KafkaHealth
 
 
 class RefusingPublisher:
     """For requests that must be refused before Kafka: any use fails the test."""
 
-    async def publish(self, events: Sequence[EmissionEvent]) -> None:
+    async def publish(self, events: Sequence[ValidatedEvent]) -> None:
         raise AssertionError(f"publisher reached with {len(events)} events")
 
     async def kafka_health(self) -> KafkaHealth:
@@ -23,9 +22,9 @@ class RecordingPublisher:
     """Acknowledges everything and remembers what it was given."""
 
     def __init__(self) -> None:
-        self.published: list[EmissionEvent] = []
+        self.published: list[ValidatedEvent] = []
 
-    async def publish(self, events: Sequence[EmissionEvent]) -> None:
+    async def publish(self, events: Sequence[ValidatedEvent]) -> None:
         self.published.extend(events)
 
     async def kafka_health(self) -> KafkaHealth:
@@ -35,7 +34,7 @@ class RecordingPublisher:
 class UnavailablePublisher:
     """Kafka down: every publish fails like the real publisher after its timeout."""
 
-    async def publish(self, events: Sequence[EmissionEvent]) -> None:
+    async def publish(self, events: Sequence[ValidatedEvent]) -> None:
         raise KafkaUnavailable("test: broker down", [event.event_id for event in events])
 
     async def kafka_health(self) -> KafkaHealth:
