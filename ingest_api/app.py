@@ -1,6 +1,7 @@
 """The ingest API application: ``create_app()`` for tests and tools, ``app`` for uvicorn.
 
-Run: ``uvicorn ingest_api.app:app --port 8000`` (settings from ``CS_*`` environment variables).
+Run: ``python -m ingest_api --port 8000`` (several processes, see ``ingest_api.server``) or
+``uvicorn ingest_api.app:app --port 8000`` (one); settings from ``CS_*`` environment variables.
 """
 from __future__ import annotations
 
