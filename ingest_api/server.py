@@ -11,14 +11,17 @@ of 2,000-event batches on this 2-core box, alternating runs: 167k-194k events/s 
 119k-120k with 1 (and 220k-279k vs 151k-156k once validation took the strict path). Every socket listens before the processes start, so connections are
 spread from the first one on. Each process has its own Kafka
 producer (the app's lifespan). The parent forwards SIGTERM/SIGINT to the processes and waits; if one
-exits on its own, it stops the others and exits with that code, so a supervisor sees the failure.
+exits on its own, it stops the others and exits with that code, so a supervisor sees the failure; if
+the parent itself dies (even by SIGKILL), each process stops itself.
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
+import threading
 from multiprocessing.connection import wait
 
 import uvicorn
@@ -42,8 +45,24 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _stop_with_parent() -> None:
+    """In a server process: SIGTERM itself (uvicorn's graceful shutdown) once the parent is gone, even
+    when the parent was killed with SIGKILL and could not stop it: no orphan keeps serving the port."""
+    parent = multiprocessing.parent_process()
+    if parent is None:  # python -m ingest_api --processes 1: this is the parent
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        log.warning("the parent process is gone: stopping")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def serve(sock: socket.socket, log_level: str) -> None:
     """One uvicorn server of the app on ``sock``."""
+    _stop_with_parent()
     config = uvicorn.Config("ingest_api.app:app", log_level=log_level, access_log=False, backlog=_BACKLOG)
     uvicorn.Server(config).run(sockets=[sock])
 

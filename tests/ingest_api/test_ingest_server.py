@@ -55,15 +55,17 @@ def server():
     port = _free_port()
     env = {**os.environ, "CS_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9", "PYTHONPATH": str(REPO)}
     process = subprocess.Popen([sys.executable, "-m", "ingest_api", "--port", str(port), "--processes", "2",
-                                "--log-level", "warning"], env=env, cwd=REPO)
+                                "--log-level", "warning"], env=env, cwd=REPO, start_new_session=True)
     deadline = time.monotonic() + _START_TIMEOUT_S
     while len(_children(process.pid)) < 2 or not _answers(port):
         assert process.poll() is None and time.monotonic() < deadline, "the ingest API did not start"
         time.sleep(0.2)
     yield process, port
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    try:  # the whole session: a test may have left server processes behind
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 def _answers(port: int) -> bool:
@@ -96,6 +98,25 @@ def test_ingest_server_stops_every_process_on_sigterm(server):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert not any(Path(f"/proc/{child}").exists() for child in children)
+
+
+def test_ingest_server_processes_stop_when_the_parent_is_killed(server):
+    process, _ = server
+    children = _children(process.pid)
+    process.kill()  # SIGKILL: the parent cannot stop them
+    process.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(child) for child in children):
+        assert time.monotonic() < deadline, "server processes outlived their parent"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (an orphan's exit is reaped by init, maybe not at once)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_ingest_server_exits_with_an_error_when_a_process_dies(server):
