@@ -72,4 +72,7 @@ def test_perturbation_1e12_does_not_move_model_or_savings(building):
     reporting = synthetic_series(**{**building, "seed": building["seed"] + 1})
     savings = np.sum(model.predict_daily_kwh(reporting.temp_f) - 0.9 * reporting.usage_kwh)
     moved_savings = np.sum(moved.predict_daily_kwh(reporting.temp_f) - 0.9 * reporting.usage_kwh)
-    assert abs(moved_savings - savings) <= 1e-9 * max(abs(savings), 1e-6 * np.sum(np.abs(reporting.usage_kwh)))
+    # The bump moves each input by 1e-12 of itself, so the predictions may move by ~1e-12 of the usage
+    # scale; allowed: 1,000 times that. (The earlier floor, 1e-15 of the usage scale, was below float
+    # rounding of a year's sum: hypothesis found a building at 7.3e-8 kWh of 5.8e7.)
+    assert abs(moved_savings - savings) <= 1e-9 * max(abs(savings), np.sum(np.abs(reporting.usage_kwh)))
