@@ -38,7 +38,7 @@ final class CopyApplySink implements Sink<RowData> {
     private static final int INITIAL_PART_CHARS = 1 << 16;
 
     /** How the writers connect, split, buffer and retry (the factory's options). */
-    record Options(CopyUpsertSink.Writing writing, String function, int connections, int partitionIndex)
+    record Options(CopyWriting writing, String function, int connections, int partitionIndex)
             implements Serializable {
     }
 

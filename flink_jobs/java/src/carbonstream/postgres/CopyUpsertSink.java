@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 import org.apache.flink.api.common.operators.ProcessingTimeService;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -16,7 +15,6 @@ import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.types.RowKind;
-import org.postgresql.Driver;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 
@@ -28,41 +26,8 @@ final class CopyUpsertSink implements Sink<RowData> {
 
     private static final long serialVersionUID = 1L;
 
-    /** Where to connect (through PostgreSQL's driver directly: DriverManager misses drivers in the job's class loader). */
-    record Connection(String url, String username, String password) implements Serializable {
-        java.sql.Connection open() throws SQLException {
-            Properties properties = new Properties();
-            properties.setProperty("user", username);
-            properties.setProperty("password", password);
-            java.sql.Connection db = new Driver().connect(url, properties);
-            if (db == null) {
-                throw new SQLException("postgres-copy: not a PostgreSQL JDBC URL: " + url);
-            }
-            return db;
-        }
-
-        /** Closes {@code db} if open; a failure is ignored: the connection is being replaced or the job is closing. */
-        static void close(java.sql.Connection db) {
-            if (db != null) {
-                try {
-                    db.close();
-                } catch (SQLException ignored) {
-                    // nothing to save
-                }
-            }
-        }
-    }
-
-    /**
-     * How a writer of either mode connects, buffers and retries (the factory's common options):
-     * flush every {@code intervalMs} and at {@code maxRows} buffered rows, a failed write retried
-     * {@code maxRetries} times.
-     */
-    record Writing(Connection connection, int maxRows, long intervalMs, int maxRetries) implements Serializable {
-    }
-
     /** An upsert sink's options: the common ones, and whether INSERT rows are COPYed straight in first. */
-    record Options(Writing writing, boolean insertFirst) implements Serializable {
+    record Options(CopyWriting writing, boolean insertFirst) implements Serializable {
     }
 
     private static final String UNIQUE_VIOLATION = "23505";

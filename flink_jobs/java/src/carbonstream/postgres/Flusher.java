@@ -28,7 +28,7 @@ final class Flusher implements AutoCloseable {
         void run(java.sql.Connection db) throws SQLException;
     }
 
-    private final CopyUpsertSink.Connection connection;
+    private final CopyWriting.Connection connection;
     private final int maxRetries;
     private final List<String> setupSql;
     private final ExecutorService thread;
@@ -36,7 +36,7 @@ final class Flusher implements AutoCloseable {
     private java.sql.Connection db;  // used by the flusher thread only
 
     /** {@code setupSql}: run once on each new connection (e.g. creating the session's staging tables). */
-    Flusher(String threadName, CopyUpsertSink.Writing writing, List<String> setupSql) {
+    Flusher(String threadName, CopyWriting writing, List<String> setupSql) {
         this.connection = writing.connection();
         this.maxRetries = writing.maxRetries();
         this.setupSql = List.copyOf(setupSql);
@@ -132,7 +132,7 @@ final class Flusher implements AutoCloseable {
     }
 
     private void closeConnection() {
-        CopyUpsertSink.Connection.close(db);
+        CopyWriting.Connection.close(db);
         db = null;
     }
 }

@@ -89,7 +89,7 @@ public final class PostgresCopySinkFactory implements DynamicTableSinkFactory {
         helper.validate();
         ReadableConfig options = helper.getOptions();
         ResolvedSchema schema = context.getCatalogTable().getResolvedSchema();
-        CopyUpsertSink.Writing writing = new CopyUpsertSink.Writing(new CopyUpsertSink.Connection(options.get(URL),
+        CopyWriting writing = new CopyWriting(new CopyWriting.Connection(options.get(URL),
                 options.get(USERNAME), options.get(PASSWORD)), options.get(MAX_ROWS), options.get(INTERVAL).toMillis(),
                 options.get(MAX_RETRIES));
         String name = options.get(TABLE_NAME);
@@ -104,7 +104,7 @@ public final class PostgresCopySinkFactory implements DynamicTableSinkFactory {
     }
 
     private static DynamicTableSink applySink(ReadableConfig options, ResolvedSchema schema,
-            CopyUpsertSink.Writing writing, String name) {
+            CopyWriting writing, String name) {
         CopyTable table = new CopyTable(name, schema.getColumnNames(), schema.getColumnDataTypes(), List.of());
         int connections = options.get(APPLY_CONNECTIONS);
         int partitionIndex = options.getOptional(APPLY_PARTITION).map(table::columnIndex).orElse(-1);
