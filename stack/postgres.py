@@ -17,7 +17,7 @@ import psycopg2
 from stack.proc import port_open, run, wait_until
 from stack.profile import REPO, Profile
 
-__all__ = ["INITDB_LOCALE", "install", "start", "stop", "status", "apply_schema", "bin_dir"]
+__all__ = ["INITDB_LOCALE", "SERVER_SETTINGS", "install", "start", "stop", "status", "apply_schema", "bin_dir"]
 
 log = logging.getLogger("stack")
 SQL_DIR = REPO / "sql"
@@ -29,6 +29,18 @@ SQL_DIR = REPO / "sql"
 # difference stayed within the noise (53.8 / 52.7 vs 55.7 / 52.4 PostgreSQL CPU-s for 2M events).
 # docker-compose.yml passes the same to initdb (POSTGRES_INITDB_ARGS).
 INITDB_LOCALE = ("-E", "UTF8", "--locale=C.UTF-8", "--lc-collate=C")
+# The server's settings, given at each start (docker-compose.yml's postgres command gives the same):
+# - max_wal_size 4GB: the pipeline bench writes ~2.1 GB of WAL per 2M events; at the default 1 GB a
+#   checkpoint every ~25 s logged every page first touched after it whole (37 % of the WAL bytes);
+# - wal_buffers 64MB (the default is 1/32 of shared_buffers, 16MB): the sink's two backends write
+#   ~50 MB of WAL per second. With 16MB the buffers were full at almost every WAL write (pg_stat_wal:
+#   wal_buffers_full 35k-46k of 35k-47k writes per 2M events), so the backends wrote the WAL
+#   themselves and queued on its lock (LWLock:WALWrite was their most frequent wait); with 64MB
+#   the WAL writer writes it (0 full, ~280 writes). Pipeline bench, alternating runs: 54,597 / 52,693
+#   / 56,080 / 53,807 / 55,792 / 56,370 events/s with 64MB vs 46,828 / 51,974 / 52,942 / 54,821 with
+#   16MB (and 51,647 / 53,027 with 16MB plus temp_buffers and work_mem of 64MB: those did nothing).
+SERVER_SETTINGS = (("max_connections", "200"), ("shared_buffers", "512MB"), ("max_wal_size", "4GB"),
+                   ("wal_buffers", "64MB"), ("TimeZone", "UTC"))
 
 
 def bin_dir() -> Path | None:
@@ -83,8 +95,8 @@ def start(profile: Profile) -> None:
         shutil.chown(sock, "postgres")
         logfile.touch()
         shutil.chown(logfile, "postgres")
-    options = (f"-p {profile.postgres_port} -k {sock} -c listen_addresses=localhost "
-               "-c max_connections=200 -c shared_buffers=512MB -c max_wal_size=4GB -c TimeZone=UTC")
+    options = " ".join([f"-p {profile.postgres_port} -k {sock} -c listen_addresses=localhost",
+                        *(f"-c {name}={value}" for name, value in SERVER_SETTINGS)])
     log.info("==> [postgres] starting on :%s", profile.postgres_port)
     run(_as_postgres([str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(logfile), "-w", "start"]))
     wait_until(lambda: port_open(profile.postgres_port), "PostgreSQL", 60)

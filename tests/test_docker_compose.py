@@ -117,6 +117,14 @@ def test_compose_postgres_initdb_matches_the_local_cluster(services):
     assert services["postgres"]["environment"]["POSTGRES_INITDB_ARGS"].split() == list(INITDB_LOCALE)
 
 
+def test_compose_postgres_server_settings_match_the_local_server(services):
+    from stack.postgres import SERVER_SETTINGS
+
+    command = services["postgres"]["command"].split()
+    assert command[0] == "postgres" and command[1::2] == ["-c"] * len(SERVER_SETTINGS)
+    assert [tuple(setting.split("=", 1)) for setting in command[2::2]] == list(SERVER_SETTINGS)
+
+
 def test_compose_kafka_host_port_advertises_the_local_address(services):
     env = services["kafka"]["environment"]
     container_port = services["kafka"]["ports"][0].split(":")[1]
