@@ -172,7 +172,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765, help="loopback port for the ingest API under test")
     parser.add_argument("--single-requests", type=int, default=5000)
     parser.add_argument("--single-concurrency", type=int, default=16)
-    parser.add_argument("--batches", type=int, default=250)
+    parser.add_argument("--batches", type=int, default=1000,
+                        help="batches of the batch phase (1,000 x 2,000 = 2M events, as many as ProducerPerformance "
+                             "sends: both measured over the same count, past their warm-up)")
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--batch-concurrency", type=int, default=8,
                         help="keep-alive connections of the batch phase (several per server process)")
