@@ -8,11 +8,11 @@ gets its share of the clients. uvicorn's own ``--workers`` shares one socket ins
 worker to wake accepts every pending connection: measured here, with a few keep-alive clients all of
 them landed in one worker (2 workers: 118k vs 124k events/s with 1). With ``SO_REUSEPORT``, 8 clients
 of 2,000-event batches on this 2-core box, alternating runs: 167k-194k events/s with 2 processes vs
-119k-120k with 1 (and 220k-279k vs 151k-156k once validation took the strict path). Every socket listens before the processes start, so connections are
-spread from the first one on. Each process has its own Kafka
-producer (the app's lifespan). The parent forwards SIGTERM/SIGINT to the processes and waits; if one
-exits on its own, it stops the others and exits with that code, so a supervisor sees the failure; if
-the parent itself dies (even by SIGKILL), each process stops itself.
+119k-120k with 1 (and 220k-279k vs 151k-156k once validation took the strict path).
+
+Each process has its own Kafka producer (the app's lifespan). The parent forwards SIGTERM/SIGINT to
+the processes and waits; if one exits on its own, it stops the others and exits with that code, so a
+supervisor sees the failure; if the parent itself dies (even by SIGKILL), each process stops itself.
 """
 from __future__ import annotations
 
